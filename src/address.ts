@@ -1,0 +1,65 @@
+// Email addresses and host names as they arrive from clients: parsed once, strictly,
+// so that everything downstream works with clean lower-case domains.
+import { domainToASCII } from 'node:url';
+
+export interface EmailAddress {
+  /** `localPart@domain`, the local part as the client sent it, the domain lower-case. */
+  address: string;
+  localPart: string;
+  domain: string;
+}
+
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// Whitespace and control characters never belong in a mailbox name; other characters
+// (including & < > " ') are legal in quoted or atext local parts and are escaped on output.
+const BAD_LOCAL_CHAR = /[\s\p{Cc}@]/u;
+
+/** A lower-case ASCII domain, or undefined when `raw` is not a usable domain name. */
+export function normalizeDomain(raw: string): string | undefined {
+  let name = raw.trim().toLowerCase();
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  if (name === '' || name.length > 253) return undefined;
+  // Unicode domains become their punycode form; invalid ones come back empty.
+  if (/[^\x00-\x7f]/.test(name)) name = domainToASCII(name);
+  const labels = name.split('.');
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return undefined;
+  return name;
+}
+
+/** The address, or undefined for anything malformed (callers treat that as absent). */
+export function parseAddress(raw: string | undefined): EmailAddress | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  if (text.length === 0 || text.length > 254) return undefined;
+  const at = text.indexOf('@');
+  if (at <= 0 || at !== text.lastIndexOf('@')) return undefined;
+  const localPart = text.slice(0, at);
+  if (localPart.length > 64 || BAD_LOCAL_CHAR.test(localPart)) return undefined;
+  const domain = normalizeDomain(text.slice(at + 1));
+  if (!domain) return undefined;
+  return { address: `${localPart}@${domain}`, localPart, domain };
+}
+
+/**
+ * The domain named by a Host header: without its port, lower-case, and without one
+ * leading service label (`autoconfig.`, `autodiscover.`), which customers' DNS points at us.
+ */
+export function domainFromHost(host: string | undefined, serviceLabels: readonly string[]): string | undefined {
+  if (!host) return undefined;
+  let name = host.trim().toLowerCase();
+  if (name.startsWith('[')) return undefined; // an IPv6 literal names no domain
+  const colon = name.indexOf(':');
+  if (colon >= 0) name = name.slice(0, colon);
+  for (const label of serviceLabels) {
+    if (name.startsWith(`${label}.`)) {
+      name = name.slice(label.length + 1);
+      break;
+    }
+  }
+  return normalizeDomain(name);
+}
+
+/** True for a valid DNS label (1-63 of a-z, 0-9 and '-', not starting or ending with '-'). */
+export function isDnsLabel(text: string): boolean {
+  return LABEL.test(text);
+}

@@ -1,0 +1,69 @@
+// The Fastify application: shared request handling (query parsing, limits, logging,
+// errors) around thin endpoints that each call the pipeline and one renderer.
+import { randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { autoconfigRoutes } from './autoconfig.js';
+import { autodiscoverRoutes, MAX_AUTODISCOVER_BODY } from './autodiscover.js';
+import type { AppContext } from './context.js';
+import { healthRoutes } from './health.js';
+import { parseQuery } from './query.js';
+
+/** Longer request targets are refused with 414 before any work is done. */
+export const MAX_URL_LENGTH = 4096;
+const TEXT = 'text/plain; charset=utf-8';
+
+export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Fastify accepts a hop count too, though its typings omit numbers.
+    trustProxy: ctx.config.trustProxy as boolean,
+    bodyLimit: MAX_AUTODISCOVER_BODY,
+    genReqId: () => randomUUID(),
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: false, querystringParser: parseQuery },
+  });
+  app.decorateRequest('mailTarget', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.url && request.raw.url.length > MAX_URL_LENGTH) {
+      return reply.code(414).type(TEXT).send('Request URL too long\n');
+    }
+  });
+
+  // One line per request: what an operator needs, never an address or a credential.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        domain: request.mailTarget?.domain,
+        address: request.mailTarget?.addressHash,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) request.log.error({ err }, 'unexpected error');
+    return reply
+      .code(status)
+      .type(TEXT)
+      .send(status === 500 ? 'Internal error\n' : `${err.message}\n`);
+  });
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type(TEXT).send('Not found\n'));
+
+  await app.register(rateLimit, {
+    global: true,
+    max: ctx.config.rateLimit.max,
+    timeWindow: ctx.config.rateLimit.timeWindow,
+  });
+
+  await autoconfigRoutes(app, ctx);
+  await autodiscoverRoutes(app, ctx);
+  await healthRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,57 @@
+// Reads an Outlook autodiscover (POX) request body. DOCTYPEs are refused outright and
+// entities are never expanded, so no request can make us read files or blow up memory.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+export interface AutodiscoverRequest {
+  emailAddress?: string;
+  legacyDN?: string;
+  acceptableResponseSchema?: string;
+}
+
+export type AutodiscoverRequestParse = { ok: true; request: AutodiscoverRequest } | { ok: false; reason: string };
+
+const parser = new XMLParser({
+  removeNSPrefix: true,
+  ignoreAttributes: true,
+  processEntities: false,
+  htmlEntities: false,
+  parseTagValue: false,
+  trimValues: true,
+});
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Undoes XML's own escapes (the five predefined ones and character references); nothing else. */
+export function unescapeXmlText(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
+    if (ref.startsWith('#')) {
+      const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return PREDEFINED[ref] ?? whole;
+  });
+}
+
+function text(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' && first !== '' ? unescapeXmlText(first) : undefined;
+}
+
+export function parseAutodiscoverRequest(body: string): AutodiscoverRequestParse {
+  if (body.trim() === '') return { ok: false, reason: 'empty body' };
+  if (/<!DOCTYPE|<!ENTITY/i.test(body)) return { ok: false, reason: 'DOCTYPE and entity declarations are not accepted' };
+  const valid = XMLValidator.validate(body);
+  if (valid !== true) return { ok: false, reason: `not well-formed XML (line ${valid.err.line})` };
+  const doc = parser.parse(body) as Record<string, unknown>;
+  const root = doc.Autodiscover as Record<string, unknown> | undefined;
+  const request = typeof root === 'object' && root !== null ? (root.Request as Record<string, unknown> | undefined) : undefined;
+  if (typeof request !== 'object' || request === null) return { ok: false, reason: 'no Autodiscover/Request element' };
+  return {
+    ok: true,
+    request: {
+      emailAddress: text(request.EMailAddress),
+      legacyDN: text(request.LegacyDN),
+      acceptableResponseSchema: text(request.AcceptableResponseSchema),
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Outlook autodiscover (POX): POST /autodiscover/autodiscover.xml (path in any case),
+// and GET for Delta Chat, which fetches it without a body.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { domainFromHost, parseAddress } from '../address.js';
+import { MOBILESYNC_RESPONSE_SCHEMA, type AutodiscoverError } from '../render/autodiscover.js';
+import type { Resolution } from '../resolve.js';
+import { parseAutodiscoverRequest } from './autodiscover-request.js';
+import type { AppContext } from './context.js';
+import { lookupFor, methodNotAllowed, RETRY_AFTER_SECONDS } from './lookup.js';
+
+export const AUTODISCOVER_PATH = '/autodiscover/autodiscover.xml';
+export const MAX_AUTODISCOVER_BODY = 64 * 1024;
+
+const OUTLOOK_SCHEMA = /^https?:\/\/schemas\.microsoft\.com\/exchange\/autodiscover\/outlook\/responseschema\/2006a$/i;
+
+const INVALID_REQUEST: AutodiscoverError = { code: 600, message: 'Invalid Request' };
+
+/** The namespace to refuse a requested response schema in, or undefined when we serve it. */
+export function unsupportedSchema(schema: string | undefined): string | undefined {
+  if (schema === undefined || OUTLOOK_SCHEMA.test(schema)) return undefined;
+  if (schema.toLowerCase().includes('/mobilesync/responseschema/')) return MOBILESYNC_RESPONSE_SCHEMA;
+  return schema;
+}
+
+export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const xml = (reply: FastifyReply, body: string) => reply.type('text/xml; charset=utf-8').send(body);
+  const error = (reply: FastifyReply, e: AutodiscoverError) => xml(reply, ctx.renderers.renderAutodiscoverError(e));
+
+  const answer = (reply: FastifyReply, result: Resolution) => {
+    switch (result.kind) {
+      case 'settings':
+        return xml(reply, ctx.renderers.renderAutodiscover(result.settings));
+      case 'unknown-domain':
+        return error(reply, { code: 500, message: 'The email address cannot be found.' });
+      case 'address-required':
+        return error(reply, INVALID_REQUEST);
+      case 'data-error':
+        return error(reply, { code: 602, message: 'The configuration for this address is unavailable.' });
+      case 'unavailable':
+        reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS));
+        return error(reply, { code: 603, message: 'The server is temporarily unable to answer.' });
+    }
+  };
+
+  await app.register(async (scope) => {
+    // Outlook, Thunderbird and scanners send every Content-Type, or none: take the body as text.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_AUTODISCOVER_BODY }, (_req, body, done) =>
+      done(null, body),
+    );
+
+    scope.post(AUTODISCOVER_PATH, async (request, reply) => {
+      const parsed = parseAutodiscoverRequest(typeof request.body === 'string' ? request.body : '');
+      if (!parsed.ok) {
+        request.log.info({ reason: parsed.reason }, 'invalid autodiscover request');
+        return error(reply, INVALID_REQUEST);
+      }
+      const namespace = unsupportedSchema(parsed.request.acceptableResponseSchema);
+      if (namespace) return error(reply, { code: 601, message: 'Provider is not available', namespace });
+      // A LegacyDN names an Exchange mailbox; with no address there is nothing to look up.
+      const address = parseAddress(parsed.request.emailAddress);
+      if (!address) return error(reply, INVALID_REQUEST);
+      return answer(reply, await lookupFor(ctx, request, address.domain, address));
+    });
+
+    scope.get(AUTODISCOVER_PATH, async (request, reply) => {
+      const domain = domainFromHost(request.host, ['autodiscover']);
+      if (!domain) return error(reply, INVALID_REQUEST);
+      const result = await lookupFor(ctx, request, domain, undefined);
+      return answer(reply, result.kind === 'unknown-domain' ? { kind: 'address-required', domain } : result);
+    });
+
+    scope.route({
+      method: ['PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: AUTODISCOVER_PATH,
+      handler: methodNotAllowed('GET, HEAD, POST'),
+    });
+  });
+}

@@ -1,0 +1,49 @@
+// The endpoints' shared step: run the pipeline for a request, remember what was asked
+// (for the request log line) and log the outcomes an operator must act on.
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { EmailAddress } from '../address.js';
+import { resolveSettings, type Resolution } from '../resolve.js';
+import type { AppContext } from './context.js';
+
+export interface RequestTarget {
+  domain: string;
+  /** A short hash of the address: lets operators correlate requests without logging it. */
+  addressHash?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    mailTarget: RequestTarget | null;
+  }
+}
+
+export function addressHash(address: string): string {
+  return createHash('sha256').update(address.toLowerCase()).digest('hex').slice(0, 12);
+}
+
+export async function lookupFor(
+  ctx: AppContext,
+  request: FastifyRequest,
+  domain: string,
+  address: EmailAddress | undefined,
+): Promise<Resolution> {
+  request.mailTarget = address ? { domain, addressHash: addressHash(address.address) } : { domain };
+  const resolution = await resolveSettings({ domain, address }, ctx.directory, ctx.profile);
+  if (resolution.kind === 'data-error') {
+    const { username, kind, detail } = resolution.error;
+    request.log.error({ account: username, dataError: kind }, `account ${username}: ${detail}`);
+  } else if (resolution.kind === 'unavailable') {
+    request.log.error({ err: resolution.cause }, 'directory unavailable');
+  }
+  return resolution;
+}
+
+/** 405 with the methods the path does answer. */
+export function methodNotAllowed(allow: string) {
+  return async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(405).header('allow', allow).type('text/plain; charset=utf-8').send('Method not allowed\n');
+}
+
+/** Seconds a client should wait before retrying when the directory is down. */
+export const RETRY_AFTER_SECONDS = 30;

@@ -1,0 +1,40 @@
+// `npm start`: configuration -> directory -> renderers -> HTTP app -> listen.
+import { configFromEnv } from './config.js';
+import { openDirectory } from './directory/open.js';
+import { buildApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { loadProvider } from './provider.js';
+import { createRenderers } from './render/renderers.js';
+
+async function main(): Promise<void> {
+  const config = configFromEnv();
+  const logger = createLogger(config.logLevel, config.logPretty);
+  const profile = loadProvider(config.providerFile);
+  const renderers = createRenderers();
+  const { directory, seeded } = await openDirectory(config.directoryUrl, 'load-demo', profile);
+  if (seeded) logger.info(seeded, `new directory ${directory.description}: loaded the demo accounts`);
+  const app = await buildApp({ config, directory, profile, renderers }, logger);
+  await app.listen({ port: config.port, host: config.host });
+  const counts = await directory.counts();
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  logger.info(
+    { ...counts, directory: directory.description },
+    `mailconf listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}, ` +
+      `serving ${counts.accounts} accounts and ${counts.domains} domains from ${directory.description}`,
+  );
+
+  const stop = async (signal: string) => {
+    logger.info(`${signal}: shutting down`);
+    await app.close();
+    await directory.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`mailconf: cannot start: ${err.message}\n`);
+  process.exit(1);
+});
