@@ -23,12 +23,12 @@ const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '
 
 /** Undoes XML's own escapes (the five predefined ones and character references); nothing else. */
 export function unescapeXmlText(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);/g, (whole, ref: string) => {
+  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);/g, (whole, ref: string) => {
     if (ref.startsWith('#')) {
       const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
       return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
     }
-    return PREDEFINED[ref] ?? whole;
+    return PREDEFINED[ref]!;
   });
 }
 
@@ -40,6 +40,10 @@ function text(value: unknown): string | undefined {
 export function parseAutodiscoverRequest(body: string): AutodiscoverRequestParse {
   if (body.trim() === '') return { ok: false, reason: 'empty body' };
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) return { ok: false, reason: 'DOCTYPE and entity declarations are not accepted' };
+  const named = /&([A-Za-z_][\w.-]*);/g;
+  for (const [, name] of body.matchAll(named)) {
+    if (!Object.hasOwn(PREDEFINED, name!)) return { ok: false, reason: `undeclared entity &${name};` };
+  }
   const valid = XMLValidator.validate(body);
   if (valid !== true) return { ok: false, reason: `not well-formed XML (line ${valid.err.line})` };
   const doc = parser.parse(body) as Record<string, unknown>;

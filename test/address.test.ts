@@ -1,0 +1,36 @@
+import t from 'tap';
+import { domainFromHost, normalizeDomain, parseAddress } from '../src/address.js';
+import { parseQuery } from '../src/http/query.js';
+
+t.test('parseAddress keeps the local part and lower-cases the domain', async (t) => {
+  t.same(parseAddress('Jane.Doe@Her-Shop.Example'), { address: 'Jane.Doe@her-shop.example', localPart: 'Jane.Doe', domain: 'her-shop.example' });
+  t.same(parseAddress(' bob+tag@x.example '), { address: 'bob+tag@x.example', localPart: 'bob+tag', domain: 'x.example' });
+  t.equal(parseAddress('a@bücher.example')?.domain, 'xn--bcher-kva.example', 'IDN becomes punycode');
+  t.equal(parseAddress(`a&b<c>"d'e@x.example`)?.localPart, `a&b<c>"d'e`, 'metacharacters are legal and escaped later');
+  for (const bad of [undefined, '', '   ', 'nobody', '@x.example', 'a@', 'a@b@x.example', 'a b@x.example', 'a\u0000@x.example', 'a@localhost', 'a@-x-.example', 'a@x..example', `${'a'.repeat(65)}@x.example`, `a@${'b'.repeat(250)}.example`]) {
+    t.equal(parseAddress(bad), undefined, JSON.stringify(bad));
+  }
+});
+
+t.test('normalizeDomain and domainFromHost', async (t) => {
+  t.equal(normalizeDomain('Shop.Example.'), 'shop.example');
+  t.equal(normalizeDomain('shop_x.example'), undefined);
+  t.equal(normalizeDomain('xn--bcher-kva.example'), 'xn--bcher-kva.example');
+  t.equal(domainFromHost('AutoConfig.Shop.Example:8080', ['autoconfig']), 'shop.example');
+  t.equal(domainFromHost('autodiscover.shop.example', ['autodiscover']), 'shop.example');
+  t.equal(domainFromHost('autodiscover.shop.example', ['autoconfig']), 'autodiscover.shop.example', 'only the named label is stripped');
+  t.equal(domainFromHost('shop.example', ['autoconfig']), 'shop.example');
+  t.equal(domainFromHost('[::1]:8080', ['autoconfig']), undefined);
+  t.equal(domainFromHost(undefined, ['autoconfig']), undefined);
+  t.equal(domainFromHost('autoconfig.', ['autoconfig']), undefined);
+});
+
+t.test('parseQuery decodes like mail clients encode', async (t) => {
+  t.same({ ...parseQuery('emailaddress=a%40b.example&emailmd5=ff') }, { emailaddress: 'a@b.example', emailmd5: 'ff' });
+  t.equal(parseQuery('emailaddress=bob+tag@b.example').emailaddress, 'bob+tag@b.example', 'raw + stays');
+  t.equal(parseQuery('EmailAddress=x&emailaddress=y').emailaddress, 'x', 'names ignore case; first wins');
+  t.equal(parseQuery('emailaddress=%E0%A4%A').emailaddress, undefined, 'undecodable values are dropped');
+  t.equal(parseQuery('flag').flag, '');
+  t.equal(parseQuery('__proto__=1&constructor=2').__proto__, '1', 'no prototype pollution');
+  t.equal(Object.getPrototypeOf(parseQuery('')), null);
+});

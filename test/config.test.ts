@@ -1,0 +1,42 @@
+import t from 'tap';
+import { ConfigError, configFromEnv, parseTrustProxy } from '../src/config.js';
+
+t.test('defaults', async (t) => {
+  const c = configFromEnv({});
+  t.match(c, { host: '0.0.0.0', port: 8080, directoryUrl: 'sqlite:./data/directory.db', trustProxy: false, logLevel: 'info', logPretty: false });
+  t.equal(c.publicUrl.href, 'http://localhost:8080/');
+  t.same(c.serviceHosts, ['localhost']);
+  t.same(c.rateLimit, { max: 120, timeWindow: '1 minute' });
+});
+
+t.test('environment overrides', async (t) => {
+  const c = configFromEnv({
+    PORT: '9000', HOST: '127.0.0.1', PUBLIC_URL: 'https://MailConf.Example.net', SERVICE_HOSTS: 'autoconfig.pair.com, mailconf.example.net ,',
+    MAILCONF_DIRECTORY: 'sqlite:/tmp/x.db', RATE_LIMIT_MAX: '10', RATE_LIMIT_WINDOW: '30000', LOG_LEVEL: 'DEBUG', LOG_FORMAT: 'pretty', MAILCONF_PROVIDER: 'p.json',
+  });
+  t.match(c, { host: '127.0.0.1', port: 9000, directoryUrl: 'sqlite:/tmp/x.db', logLevel: 'debug', logPretty: true, providerFile: 'p.json' });
+  t.same(c.serviceHosts, ['mailconf.example.net', 'autoconfig.pair.com']);
+  t.same(c.rateLimit, { max: 10, timeWindow: 30000 });
+});
+
+t.test('TRUST_PROXY as Fastify understands it', async (t) => {
+  t.equal(parseTrustProxy(undefined), false);
+  t.equal(parseTrustProxy('false'), false);
+  t.equal(parseTrustProxy('true'), true);
+  t.equal(parseTrustProxy('2'), 2);
+  t.same(parseTrustProxy('127.0.0.1, 10.0.0.0/8'), ['127.0.0.1', '10.0.0.0/8']);
+});
+
+t.test('bad values stop start-up with a clear message', async (t) => {
+  for (const [env, message] of [
+    [{ PORT: 'eighty' }, /PORT must be a whole number/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute URL/],
+    [{ PUBLIC_URL: 'ftp://x.example' }, /http/],
+    [{ MAILCONF_DIRECTORY: 'mysql://x' }, /sqlite:PATH/],
+    [{ RATE_LIMIT_MAX: '0' }, /RATE_LIMIT_MAX/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  ] as const) {
+    t.throws(() => configFromEnv(env), { constructor: ConfigError, message }, JSON.stringify(env));
+  }
+});

@@ -1,0 +1,94 @@
+import t from 'tap';
+import type { Account } from '../src/directory/directory.js';
+import { calendarDate, eraOf, parseCreated } from '../src/policy/era.js';
+import { hostFor, loginFor, settingsFor } from '../src/policy/settings.js';
+import { defaultProvider as pair } from '../src/provider.js';
+
+const account = (over: Partial<Account> = {}): Account => ({ username: 'acct', created: '2009-01-01', mailServer: 12, ...over });
+const era = (created: string) => eraOf(created, pair.eraCutoff, pair.timeZone);
+
+t.test('the era cut-off is 2011-06-01 in New York', async (t) => {
+  t.equal(era('2011-05-31'), 'old', 'a plain date is compared as a date');
+  t.equal(era('2011-06-01'), 'new');
+  t.equal(era('2011-06-01T03:59:59Z'), 'old', 'still May 31st in New York (UTC-4 in June)');
+  t.equal(era('2011-06-01T04:00:00Z'), 'new');
+  t.equal(era('2011-06-01T00:30:00+02:00'), 'old', 'an offset is honoured: 2011-05-31 18:30 in New York');
+  t.equal(era('2011-05-31T23:30:00-05:00'), 'new', '2011-06-01 00:30 in New York');
+  t.equal(era('2011-06-01t04:00:00.123z'), 'new', 'lower-case t and z, fractions');
+  t.equal(era('1999-12-31'), 'old');
+  t.equal(era('2026-01-01T00:00:00Z'), 'new');
+  // In winter New York is UTC-5: the zone's own rules apply, not a fixed offset.
+  t.equal(calendarDate(new Date('2011-01-01T04:59:59Z'), pair.timeZone), '2010-12-31');
+  t.equal(calendarDate(new Date('2011-01-01T05:00:00Z'), pair.timeZone), '2011-01-01');
+  t.equal(eraOf('2011-06-01T03:00:00Z', '2011-06-01', 'UTC'), 'new', 'the zone is configurable');
+});
+
+t.test('created dates that are not dates', async (t) => {
+  for (const bad of ['', 'yesterday', '2011-02-30', '2011-13-01', '2011-6-1', '2011-06-01T25:00:00Z', '2011-06-01T10:60:00Z', '2011-06-01T10:00:00', '2011-06-01T10:00:00+24:00', '2011-06-01T10:00:61Z']) {
+    t.equal(parseCreated(bad), undefined, JSON.stringify(bad));
+    t.equal(era(bad), undefined);
+  }
+  t.same(parseCreated('2012-02-29'), { date: '2012-02-29' }, 'leap day');
+});
+
+t.test('hosts by era', async (t) => {
+  t.same(hostFor(account({ mailServer: 12 }), pair), { era: 'old', host: 'mail12.pair.com' });
+  t.same(hostFor(account({ mailServer: 123 }), pair), { era: 'old', host: 'mail123.pair.com' });
+  t.same(hostFor(account({ username: 'shop-4u', created: '2015-01-01', mailServer: null }), pair), {
+    era: 'new',
+    host: 'shop-4u.mail.pairserver.com',
+  });
+  t.same(hostFor(account({ username: 'shop', created: '2015-01-01', mailServer: 99 }), pair), {
+    era: 'new',
+    host: 'shop.mail.pairserver.com',
+  }, 'a new-era account ignores a stored mail server number');
+});
+
+t.test('every data error comes back typed, never a guessed host', async (t) => {
+  t.match(hostFor(account({ mailServer: null }), pair), { kind: 'missing-mail-server', username: 'acct' });
+  t.match(hostFor(account({ mailServer: 0 }), pair), { kind: 'invalid-mail-server' });
+  t.match(hostFor(account({ mailServer: 1.5 }), pair), { kind: 'invalid-mail-server' });
+  t.match(hostFor(account({ created: 'soon' }), pair), { kind: 'invalid-created' });
+  for (const username of ['bad_name', '-lead', 'trail-', 'x'.repeat(64), 'UPPER', 'dot.ted', '']) {
+    t.match(hostFor(account({ username, created: '2015-01-01' }), pair), { kind: 'invalid-username', username }, username);
+  }
+  t.same(hostFor(account({ username: 'x'.repeat(63), created: '2015-01-01' }), pair), {
+    era: 'new',
+    host: `${'x'.repeat(63)}.mail.pairserver.com`,
+  });
+  const result = settingsFor({ account: account({ mailServer: null }), domain: 'd.example' }, pair);
+  t.match(result, { ok: false, error: { kind: 'missing-mail-server' } });
+});
+
+t.test('login rules', async (t) => {
+  const a = account();
+  t.equal(loginFor({ account: a, domain: 'shop.example', address: 'jane@shop.example' }, pair), 'jane@shop.example');
+  t.equal(loginFor({ account: a, domain: 'shop.example', address: 'jane@shop.example', mailboxLogin: 'jane-x' }, pair), 'jane-x');
+  t.equal(loginFor({ account: a, domain: 'pair.com', address: 'acct@pair.com' }, pair), 'acct', 'bare username on pair.com');
+  t.equal(loginFor({ account: a, domain: 'pair.com', address: 'acct@pair.com', mailboxLogin: 'other' }, pair), 'other');
+  t.equal(loginFor({ account: a, domain: 'shop.example' }, pair), null, 'unknown without an address');
+});
+
+t.test('settings: server order, ports, security and limits', async (t) => {
+  const result = settingsFor({ account: account(), domain: 'shop.example', address: 'jane@shop.example' }, pair);
+  if (!result.ok) throw new Error('expected settings');
+  const s = result.settings;
+  t.same(
+    s.incoming.map((x) => `${x.protocol} ${x.port} ${x.security}`),
+    ['imap 993 tls', 'imap 143 starttls', 'pop3 995 tls', 'pop3 110 starttls'],
+  );
+  t.same(s.outgoing.map((x) => `${x.protocol} ${x.port} ${x.security}`), ['smtp 465 tls', 'smtp 587 starttls']);
+  t.ok([...s.incoming, ...s.outgoing].every((x) => x.host === 'mail12.pair.com'), 'one host for everything');
+  t.notOk([...s.incoming, ...s.outgoing].some((x) => x.port === 25), 'never port 25');
+  t.equal(s.maxMessageBytes, 40 * 1024 * 1024);
+  t.equal(s.authentication, 'password');
+  t.match(s, { domain: 'shop.example', address: 'jane@shop.example', login: 'jane@shop.example', era: 'old', provider: { id: 'pair.com' } });
+});
+
+t.test('another provider adapts by configuration alone', async (t) => {
+  const other = { ...pair, id: 'example.net', oldEraHost: 'legacy{mailServer}.example.net', newEraHost: 'm.{username}.example.net', eraCutoff: '2020-01-01', timeZone: 'UTC', accountNamedDomains: ['example.net'] };
+  const r = settingsFor({ account: account({ created: '2019-12-31T23:59:59Z', mailServer: 4 }), domain: 'example.net', address: 'acct@example.net' }, other);
+  t.match(r, { ok: true, settings: { host: 'legacy4.example.net', login: 'acct', provider: { id: 'example.net' } } });
+  const n = settingsFor({ account: account({ created: '2020-01-01T00:00:00Z' }), domain: 'c.example' }, other);
+  t.match(n, { ok: true, settings: { host: 'm.acct.example.net', login: null } });
+});
