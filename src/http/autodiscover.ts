@@ -67,7 +67,9 @@ export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext):
       const domain = domainFromHost(request.host, ['autodiscover']);
       if (!domain) return error(reply, INVALID_REQUEST);
       const result = await lookupFor(ctx, request, domain, undefined);
-      return answer(reply, result.kind === 'unknown-domain' ? { kind: 'address-required', domain } : result);
+      // A Host that names no hosted domain is a request we cannot read: Exchange says 600.
+      if (result.kind === 'unknown-domain') return error(reply, INVALID_REQUEST);
+      return answer(reply, result);
     });
 
     scope.route({
