@@ -57,8 +57,10 @@ export function parseImportFile(text: string, profile: ProviderProfile): ImportP
       else usernames.set(username, at);
     }
 
-    if (typeof raw.created !== 'string' || !parseCreated(raw.created)) {
+    if (typeof raw.created !== 'string') {
       problem(`${at}.created`, 'required: a YYYY-MM-DD date or an RFC 3339 timestamp');
+    } else if (!parseCreated(raw.created)) {
+      problem(`${at}.created`, `"${raw.created}" is not a real YYYY-MM-DD date or RFC 3339 timestamp`);
     }
 
     let mailServer: number | null = null;
@@ -82,6 +84,7 @@ export function parseImportFile(text: string, profile: ProviderProfile): ImportP
             return problem(pos, `${domain} is an account-named domain and belongs to no single account`);
           }
           const owner = domainOwners.get(domain);
+          if (owner === username && domains.includes(domain)) return problem(pos, `${domain} is listed twice`);
           if (owner !== undefined) {
             return problem(pos, `${domain} is claimed by both ${owner || '(unnamed)'} and ${username || '(unnamed)'}`);
           }

@@ -1,0 +1,274 @@
+// The accounts-file validator (`mailconf import`, demo data): every rule, with the position
+// an operator is pointed at. Pure: no directory involved.
+import { readFileSync } from 'node:fs';
+import t, { type Test } from 'tap';
+import type { ImportAccount } from '../src/directory/directory.js';
+import { parseImportFile, type ImportParse, type ImportProblem } from '../src/directory/import-file.js';
+import { DEMO_FILE } from '../src/directory/open.js';
+import { defaultProvider } from '../src/provider.js';
+
+/** The example from the issue: an old-era account with a mailbox login, two new-era accounts. */
+const EXAMPLE_FILE = {
+  accounts: [
+    {
+      username: 'oldtimer',
+      created: '2009-03-14',
+      mailServer: 123,
+      domains: ['oldtimer-shop.example'],
+      mailboxes: [{ address: 'sales@oldtimer-shop.example', login: 'sales-oldtimer' }],
+    },
+    { username: 'newbie', created: '2019-10-02T15:04:05Z', domains: ['newbie.example'] },
+    { username: 'hershop', created: '2021-04-19', domains: ['her-shop.example', 'her-shop.test'] },
+  ],
+};
+
+const parse = (data: unknown): ImportParse => parseImportFile(JSON.stringify(data), defaultProvider);
+const file = (...accounts: unknown[]) => ({ accounts });
+const good = (extra: Record<string, unknown> = {}) => ({ username: 'shop', created: '2020-01-01', ...extra });
+
+function accepted(t: Test, data: unknown): ImportAccount[] {
+  const r = parse(data);
+  if (!r.ok) {
+    t.fail(`expected the file to be accepted, got ${JSON.stringify(r.problems)}`);
+    return [];
+  }
+  return r.accounts;
+}
+
+function problems(t: Test, data: unknown): ImportProblem[] {
+  const r = parse(data);
+  if (r.ok) {
+    t.fail('expected the file to be rejected');
+    return [];
+  }
+  return r.problems;
+}
+
+const positions = (ps: ImportProblem[]) => ps.map((p) => p.position);
+
+t.test("the issue's example file is accepted and normalised", async (t) => {
+  t.same(accepted(t, EXAMPLE_FILE), [
+    {
+      username: 'oldtimer',
+      created: '2009-03-14',
+      mailServer: 123,
+      domains: ['oldtimer-shop.example'],
+      mailboxes: [{ address: 'sales@oldtimer-shop.example', login: 'sales-oldtimer' }],
+    },
+    { username: 'newbie', created: '2019-10-02T15:04:05Z', mailServer: null, domains: ['newbie.example'], mailboxes: [] },
+    { username: 'hershop', created: '2021-04-19', mailServer: null, domains: ['her-shop.example', 'her-shop.test'], mailboxes: [] },
+  ]);
+});
+
+t.test('the shipped demo data is accepted', async (t) => {
+  const r = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), defaultProvider);
+  t.ok(r.ok, r.ok ? 'valid' : JSON.stringify(r.problems));
+});
+
+t.test('an empty accounts list is a valid (empty) file', async (t) => {
+  t.same(accepted(t, { accounts: [] }), []);
+});
+
+t.test('invalid JSON and a wrong shape are reported for the whole file', async (t) => {
+  const broken = parseImportFile('{"accounts": [ {"username": "a", }', defaultProvider);
+  t.notOk(broken.ok);
+  if (!broken.ok) {
+    t.equal(broken.problems.length, 1);
+    t.equal(broken.problems[0]!.position, '(file)');
+    t.match(broken.problems[0]!.reason, /not valid JSON/);
+  }
+  for (const data of [[], { accounts: {} }, { users: [] }, 'accounts', null]) {
+    t.same(positions(problems(t, data)), ['(file)'], `rejects ${JSON.stringify(data)}`);
+  }
+});
+
+t.test('unknown fields are rejected at every level', async (t) => {
+  t.same(positions(problems(t, { accounts: [good()], version: 2 })), ['version'], 'top level');
+  t.same(positions(problems(t, file(good({ mailserver: 12 })))), ['accounts[0].mailserver'], 'account (misspelt field)');
+  t.same(
+    positions(
+      problems(t, file(good({ domains: ['shop.example'], mailboxes: [{ address: 'a@shop.example', login: 'a', password: 'x' }] }))),
+    ),
+    ['accounts[0].mailboxes[0].password'],
+    'mailbox',
+  );
+});
+
+t.test('username: required, without spaces, unique ignoring case, stored lower-case', async (t) => {
+  t.same(positions(problems(t, file({ created: '2020-01-01' }))), ['accounts[0].username'], 'missing');
+  t.same(positions(problems(t, file(good({ username: '' })))), ['accounts[0].username'], 'empty');
+  t.same(positions(problems(t, file(good({ username: 'two words' })))), ['accounts[0].username'], 'space');
+  t.same(positions(problems(t, file(good({ username: 42 })))), ['accounts[0].username'], 'not a string');
+  t.same(positions(problems(t, file(good({ username: 'x'.repeat(65) })))), ['accounts[0].username'], 'too long');
+
+  const dup = problems(t, file(good({ username: 'Shop' }), good({ username: 'other' }), good({ username: 'SHOP' })));
+  t.same(positions(dup), ['accounts[2].username'], 'a duplicate in another case');
+  t.match(dup[0]!.reason, /"shop" is already used by accounts\[0\]/);
+
+  t.equal(accepted(t, file(good({ username: 'MixedCase' })))[0]?.username, 'mixedcase');
+});
+
+t.test('created: a real YYYY-MM-DD date or an RFC 3339 timestamp', async (t) => {
+  for (const created of [
+    '2011-05-31',
+    '2011-06-01',
+    '2012-02-29',
+    '2011-06-01T03:59:59Z',
+    '2011-06-01T00:00:00-04:00',
+    '2011-06-01t12:30:00.123+02:00',
+  ]) {
+    t.equal(accepted(t, file(good({ created })))[0]?.created, created, `accepts ${created}`);
+  }
+  for (const created of [
+    '2011-02-30',
+    '2011-13-01',
+    '2011-02-29',
+    '2011-06-01T25:00:00Z',
+    '2011-06-01T12:60:00Z',
+    '2011-06-01T12:00:00',
+    '2011-06-01T12:00:00+24:00',
+    '2011-6-1',
+    '01/06/2011',
+    'yesterday',
+    '',
+  ]) {
+    // The bad record is the second one, so the position must name it, not the first.
+    const ps = problems(t, file(good({ username: 'first' }), good({ username: 'second', created })));
+    t.same(positions(ps), ['accounts[1].created'], `rejects ${JSON.stringify(created)}`);
+  }
+  t.same(positions(problems(t, file({ username: 'nodate' }))), ['accounts[0].created'], 'missing');
+  t.same(positions(problems(t, file(good({ created: 20110601 })))), ['accounts[0].created'], 'a number');
+});
+
+t.test('mailServer: optional, else a positive integer', async (t) => {
+  t.equal(accepted(t, file(good({ mailServer: 123 })))[0]?.mailServer, 123);
+  t.equal(accepted(t, file(good()))[0]?.mailServer, null, 'absent');
+  t.equal(accepted(t, file(good({ mailServer: null })))[0]?.mailServer, null, 'null');
+  for (const mailServer of [0, -1, 1.5, '123', true, 2 ** 60]) {
+    t.same(positions(problems(t, file(good({ mailServer })))), ['accounts[0].mailServer'], `rejects ${JSON.stringify(mailServer)}`);
+  }
+});
+
+t.test('domains: valid names, normalised to lower case', async (t) => {
+  t.same(accepted(t, file(good({ domains: ['Her-Shop.EXAMPLE', 'shop.example.'] })))[0]?.domains, [
+    'her-shop.example',
+    'shop.example',
+  ]);
+  const ps = problems(t, file(good({ domains: ['shop.example', 'not a domain', 'localhost', 7, '-bad.example'] })));
+  t.same(positions(ps), ['accounts[0].domains[1]', 'accounts[0].domains[2]', 'accounts[0].domains[3]', 'accounts[0].domains[4]']);
+  t.same(positions(problems(t, file(good({ domains: 'shop.example' })))), ['accounts[0].domains'], 'not a list');
+});
+
+t.test('a domain claimed by two accounts is an error naming both', async (t) => {
+  const ps = problems(
+    t,
+    file(good({ username: 'alice', domains: ['shared.example'] }), good({ username: 'bob', domains: ['SHARED.example'] })),
+  );
+  t.same(positions(ps), ['accounts[1].domains[0]'], 'caught even in another case');
+  t.match(ps[0]!.reason, /shared\.example/);
+  t.match(ps[0]!.reason, /\balice\b/);
+  t.match(ps[0]!.reason, /\bbob\b/);
+});
+
+t.test('an account-named domain (pair.com) is not allowed in domains', async (t) => {
+  for (const domain of ['pair.com', 'PAIR.COM']) {
+    const ps = problems(t, file(good({ domains: ['shop.example', domain] })));
+    t.same(positions(ps), ['accounts[0].domains[1]'], domain);
+    t.match(ps[0]!.reason, /account-named/);
+  }
+});
+
+t.test('mailboxes: in one of the account\'s domains, or <username>@pair.com', async (t) => {
+  const [shop] = accepted(
+    t,
+    file(
+      good({
+        username: 'Shop',
+        domains: ['shop.example'],
+        mailboxes: [
+          { address: 'Sales@SHOP.example', login: 'sales-shop' },
+          { address: 'SHOP@pair.com', login: 'shop' },
+        ],
+      }),
+    ),
+  );
+  t.same(shop?.mailboxes, [
+    { address: 'sales@shop.example', login: 'sales-shop' },
+    { address: 'shop@pair.com', login: 'shop' },
+  ]);
+
+  const ps = problems(
+    t,
+    file(
+      good({ username: 'alice', domains: ['alice.example'] }),
+      good({
+        username: 'shop',
+        domains: ['shop.example'],
+        mailboxes: [
+          { address: 'someone@alice.example', login: 'x' }, // another account's domain
+          { address: 'alice@pair.com', login: 'x' }, // another account's pair.com mailbox
+          { address: 'not-an-address', login: 'x' },
+          { address: 'ok@shop.example' }, // no login
+          { address: 'ok2@shop.example', login: 'has space' },
+          'ok3@shop.example',
+        ],
+      }),
+    ),
+  );
+  t.same(positions(ps), [
+    'accounts[1].mailboxes[0].address',
+    'accounts[1].mailboxes[1].address',
+    'accounts[1].mailboxes[2].address',
+    'accounts[1].mailboxes[3].login',
+    'accounts[1].mailboxes[4].login',
+    'accounts[1].mailboxes[5]',
+  ]);
+  t.match(ps[0]!.reason, /someone@alice\.example is not in one of this account's domains/);
+  t.same(positions(problems(t, file(good({ mailboxes: {} })))), ['accounts[0].mailboxes'], 'not a list');
+});
+
+t.test('a mailbox listed twice (in any case) is an error', async (t) => {
+  const ps = problems(
+    t,
+    file(
+      good({
+        domains: ['shop.example'],
+        mailboxes: [
+          { address: 'sales@shop.example', login: 'a' },
+          { address: 'SALES@shop.example', login: 'b' },
+        ],
+      }),
+    ),
+  );
+  t.same(positions(ps), ['accounts[0].mailboxes[1].address']);
+  t.match(ps[0]!.reason, /sales@shop\.example is listed twice/);
+});
+
+t.test('every problem in the file is reported, not just the first', async (t) => {
+  const ps = problems(t, {
+    accounts: [
+      good({ username: 'ok', domains: ['ok.example'] }),
+      { username: 'bad one', created: 'yesterday', mailServer: 0, domains: ['pair.com'] },
+      'not an object',
+      good({ username: 'OK', domains: ['ok.example'] }),
+    ],
+    comment: 'x',
+  });
+  t.same(positions(ps).sort(), [
+    'accounts[1].created',
+    'accounts[1].domains[0]',
+    'accounts[1].mailServer',
+    'accounts[1].username',
+    'accounts[2]',
+    'accounts[3].domains[0]',
+    'accounts[3].username',
+    'comment',
+  ]);
+});
+
+t.test('the validator respects the provider profile', async (t) => {
+  const profile = { ...defaultProvider, accountNamedDomains: ['mail.example'] };
+  const r = parseImportFile(JSON.stringify(file(good({ domains: ['pair.com', 'mail.example'] }))), profile);
+  t.notOk(r.ok);
+  if (!r.ok) t.same(positions(r.problems), ['accounts[0].domains[1]'], 'pair.com is an ordinary domain there');
+});
