@@ -44,5 +44,10 @@ export async function openDirectory(url: string, whenMissing: WhenMissing, profi
     await directory.close();
     throw new DirectoryError(`demo data ${DEMO_FILE} is invalid: ${parsed.problems[0]!.position}: ${parsed.problems[0]!.reason}`);
   }
-  return { directory, seeded: await directory.importAccounts(parsed.accounts, { replace: false }) };
+  try {
+    return { directory, seeded: await directory.importAccounts(parsed.accounts, { replace: false }) };
+  } catch (err) {
+    await directory.close();
+    throw err;
+  }
 }

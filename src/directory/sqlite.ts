@@ -51,10 +51,16 @@ export class SqliteDirectory implements Directory {
     if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { fileMustExist: options.mustExist ?? false });
     this.description = `sqlite:${path}`;
-    if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    try {
+      // WAL lets `mailconf import` write while the service keeps reading.
+      if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      this.db.close(); // e.g. the file is not a SQLite database
+      throw err;
+    }
     this.byDomain = this.db.prepare(
       `SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`,
     );
