@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { domainFromHost, parseAddress } from '../address.js';
 import type { AppContext } from './context.js';
-import { lookupFor, methodNotAllowed, RETRY_AFTER_SECONDS } from './lookup.js';
+import { lookupFor, methodNotAllowedRoute, RETRY_AFTER_SECONDS } from './lookup.js';
 
 export const AUTOCONFIG_PATHS = ['/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml'];
 const TEXT = 'text/plain; charset=utf-8';
@@ -33,6 +33,6 @@ export async function autoconfigRoutes(app: FastifyInstance, ctx: AppContext): P
             .send('Mail settings are temporarily unavailable; please try again shortly\n');
       }
     });
-    app.route({ method: ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url, handler: methodNotAllowed('GET, HEAD') });
+    app.route(methodNotAllowedRoute(url, ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], 'GET, HEAD'));
   }
 }

@@ -6,7 +6,7 @@ import { MOBILESYNC_RESPONSE_SCHEMA, type AutodiscoverError } from '../render/au
 import type { Resolution } from '../resolve.js';
 import { parseAutodiscoverRequest } from './autodiscover-request.js';
 import type { AppContext } from './context.js';
-import { lookupFor, methodNotAllowed, RETRY_AFTER_SECONDS } from './lookup.js';
+import { lookupFor, methodNotAllowedRoute, RETRY_AFTER_SECONDS } from './lookup.js';
 
 export const AUTODISCOVER_PATH = '/autodiscover/autodiscover.xml';
 export const MAX_AUTODISCOVER_BODY = 64 * 1024;
@@ -72,10 +72,6 @@ export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext):
       return answer(reply, result);
     });
 
-    scope.route({
-      method: ['PUT', 'DELETE', 'PATCH', 'OPTIONS'],
-      url: AUTODISCOVER_PATH,
-      handler: methodNotAllowed('GET, HEAD, POST'),
-    });
+    scope.route(methodNotAllowedRoute(AUTODISCOVER_PATH, ['PUT', 'DELETE', 'PATCH', 'OPTIONS'], 'GET, HEAD, POST'));
   });
 }

@@ -1,7 +1,7 @@
 // The endpoints' shared step: run the pipeline for a request, remember what was asked
 // (for the request log line) and log the outcomes an operator must act on.
 import { createHash } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
 import type { EmailAddress } from '../address.js';
 import { resolveSettings, type Resolution } from '../resolve.js';
 import type { AppContext } from './context.js';
@@ -39,10 +39,18 @@ export async function lookupFor(
   return resolution;
 }
 
-/** 405 with the methods the path does answer. */
-export function methodNotAllowed(allow: string) {
-  return async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(405).header('allow', allow).type('text/plain; charset=utf-8').send('Method not allowed\n');
+/**
+ * A route answering 405 with the methods the path does answer. It replies in onRequest,
+ * before any body is read, so no body or Content-Type can turn it into a 413 or 415.
+ */
+export function methodNotAllowedRoute(url: string, methods: HTTPMethods[], allow: string): RouteOptions {
+  return {
+    method: methods,
+    url,
+    onRequest: async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply.code(405).header('allow', allow).type('text/plain; charset=utf-8').send('Method not allowed\n'),
+    handler: async () => undefined,
+  };
 }
 
 /** Seconds a client should wait before retrying when the directory is down. */

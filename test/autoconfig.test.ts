@@ -1,0 +1,230 @@
+import t from 'tap';
+import { DownDirectory, send, testApp } from './support/app.js';
+
+const PATHS = ['/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml'];
+const q = (address: string) => `?emailaddress=${encodeURIComponent(address)}`;
+
+t.test('old-era and new-era accounts get their era host on both paths', async (t) => {
+  const { app } = await testApp(t);
+  const cases = [
+    { email: 'jane@oldtimer-shop.example', host: 'mail123.pair.com' },
+    { email: 'jane@newbie.example', host: 'newbie.mail.pairserver.com' },
+  ];
+  for (const path of PATHS) {
+    for (const { email, host } of cases) {
+      const { res, autoconfig } = await send(t, app, { url: path + q(email), headers: { host: 'autoconfig.example.net' } }, email);
+      t.equal(res.statusCode, 200);
+      t.equal(res.headers['content-type'], 'text/xml; charset=utf-8');
+      t.ok(res.body.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<clientConfig version="1.1">'), 'no BOM, XML header first');
+      t.notOk(res.headers['content-encoding'], 'identity encoding');
+      for (const [client, reading] of Object.entries(autoconfig!.clients)) {
+        // Thunderbird and its Android app take the first server of a type; FairEmail and
+        // Evolution the last, so every listed server must work.
+        const first = client === 'thunderbird' || client === 'thunderbird-android';
+        t.match(reading.incoming, { type: 'imap', hostname: host, port: first ? 993 : 143, socketType: first ? 'SSL' : 'STARTTLS', username: email }, `${client} incoming`);
+        t.match(reading.outgoing, { type: 'smtp', hostname: host, port: first ? 465 : 587, socketType: first ? 'SSL' : 'STARTTLS', username: email }, `${client} outgoing`);
+      }
+      const tb = autoconfig!.clients.thunderbird;
+      t.same(
+        [tb.incoming, ...tb.incomingAlternatives].map((s) => `${s!.type}:${s!.port}:${s!.socketType}`),
+        ['imap:993:SSL', 'imap:143:STARTTLS', 'pop3:995:SSL', 'pop3:110:STARTTLS'],
+        'incoming servers in the policy order',
+      );
+      t.same(
+        [tb.outgoing, ...tb.outgoingAlternatives].map((s) => `${s!.port}:${s!.socketType}:${s!.hostname}`),
+        [`465:SSL:${host}`, `587:STARTTLS:${host}`],
+        'SMTP 465 implicit TLS first, 587 STARTTLS second, never 25',
+      );
+      t.match(res.body, /<emailProvider id="pair\.com">/);
+      t.match(res.body, new RegExp(`<domain>${email.split('@')[1]!.replace(/\./g, '\\.')}</domain>`));
+      t.equal(res.body.match(/<domain>/g)?.length, 1, 'lists no other customer domain');
+      t.notMatch(res.body, /<password>|plain</);
+    }
+  }
+});
+
+t.test('the era boundary in the provider time zone', async (t) => {
+  const { app } = await testApp(t);
+  const expected: Record<string, string> = {
+    'lastday.example': 'mail12.pair.com', // 2011-06-01T03:59:59Z is still May 31st in New York
+    'firstday.example': 'firstday.mail.pairserver.com', // 2011-06-01T04:00:00Z is June 1st
+    'datelast.example': 'mail7.pair.com',
+    'datefirst.example': 'datefirst.mail.pairserver.com',
+  };
+  for (const [domain, host] of Object.entries(expected)) {
+    const { autoconfig } = await send(t, app, { url: PATHS[0] + q(`a@${domain}`) }, `a@${domain}`);
+    t.equal(autoconfig!.clients.thunderbird.incoming?.hostname, host, domain);
+  }
+});
+
+t.test('without emailaddress the Host names the domain and clients fill in the address', async (t) => {
+  const { app } = await testApp(t);
+  for (const host of ['autoconfig.newbie.example', 'AutoConfig.NewBie.Example:80', 'newbie.example', 'newbie.example.']) {
+    for (const path of PATHS) {
+      const { res, autoconfig } = await send(t, app, { url: path, headers: { host } }, 'sam@newbie.example');
+      t.equal(res.statusCode, 200, `${host}${path}`);
+      t.match(res.body, '<username>%EMAILADDRESS%</username>');
+      t.match(res.body, '<domain>newbie.example</domain>');
+      t.equal(autoconfig!.clients['thunderbird-android'].incoming?.username, 'sam@newbie.example');
+      t.equal(autoconfig!.clients.fairemail.outgoing?.username, 'sam@newbie.example');
+    }
+  }
+});
+
+t.test('the address is decoded the way each client sends it', async (t) => {
+  const { app } = await testApp(t);
+  const cases: Array<[string, string]> = [
+    ['?emailaddress=jane%40newbie.example', 'jane@newbie.example'], // Thunderbird
+    ['?emailaddress=jane@newbie.example', 'jane@newbie.example'], // FairEmail, raw
+    ['?emailaddress=first%2Elast%2Dx%40newbie.example', 'first.last-x@newbie.example'], // Delta Chat
+    ['?emailaddress=bob+tag@newbie.example', 'bob+tag@newbie.example'], // a raw + is not a space
+    ['?emailaddress=Jane%40NewBie.Example', 'Jane@newbie.example'], // domain case ignored
+    ['?emailaddress=EVOLUTIONUSER%40newbie.example&emailmd5=0123456789abcdef0123456789abcdef', 'EVOLUTIONUSER@newbie.example'],
+    ['?EmailAddress=jane%40newbie.example&unknown=1', 'jane@newbie.example'],
+  ];
+  for (const [query, login] of cases) {
+    const { res } = await send(t, app, { url: PATHS[0] + query, headers: { host: 'autoconfig.newbie.example' } });
+    t.equal(res.statusCode, 200, query);
+    t.match(res.body, `<username>${login}</username>`, query);
+    t.notMatch(res.body, /%[0-9A-F]{2}/i, 'no percent escapes reach the config');
+  }
+});
+
+t.test('logins: per-mailbox override, bare username on account-named domains, else the address', async (t) => {
+  const { app } = await testApp(t);
+  const cases: Array<[string, string, string]> = [
+    ['sales@oldtimer-shop.example', 'sales-oldtimer', 'mail123.pair.com'],
+    ['SALES@oldtimer-shop.example', 'sales-oldtimer', 'mail123.pair.com'],
+    ['other@oldtimer-shop.example', 'other@oldtimer-shop.example', 'mail123.pair.com'],
+    ['plainpair@pair.com', 'plainpair', 'plainpair.mail.pairserver.com'],
+    ['PlainPair@Pair.com', 'plainpair', 'plainpair.mail.pairserver.com'],
+    ['pairuser@pair.com', 'pairuser-imap', 'pairuser.mail.pairserver.com'],
+  ];
+  for (const [email, login, host] of cases) {
+    const { res, autoconfig } = await send(t, app, { url: PATHS[0] + q(email), headers: { host: 'autoconfig.pair.com' } }, email);
+    t.equal(res.statusCode, 200, email);
+    for (const reading of Object.values(autoconfig!.clients)) {
+      t.equal(reading.incoming?.username, login, `${email} logs in as ${login}`);
+      t.equal(reading.outgoing?.hostname, host);
+    }
+  }
+});
+
+t.test('an account-named domain needs the address', async (t) => {
+  const { app } = await testApp(t);
+  for (const url of [PATHS[0]!, PATHS[0] + q('nosuchaccount@pair.com')]) {
+    const { res } = await send(t, app, { url, headers: { host: 'autoconfig.pair.com' } });
+    t.equal(res.statusCode, 404, url);
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+  }
+});
+
+t.test('a mailbox missing from the directory gets the same answer (no enumeration)', async (t) => {
+  const { app } = await testApp(t);
+  const a = await app.inject({ url: PATHS[0] + q('exists@newbie.example') });
+  const b = await app.inject({ url: PATHS[0] + q('nobody-at-all@newbie.example') });
+  t.equal(a.statusCode, 200);
+  t.equal(a.body.replaceAll('exists@', 'X@'), b.body.replaceAll('nobody-at-all@', 'X@'));
+});
+
+t.test('the service host answers for any hosted domain named by the address (MX lookups)', async (t) => {
+  const { app } = await testApp(t);
+  for (const host of ['mailconf.pair-test.example', 'autoconfig.pair.com']) {
+    const { res } = await send(t, app, { url: PATHS[0] + q('bob@oldtimer-shop.example'), headers: { host } });
+    t.equal(res.statusCode, 200, host);
+    t.match(res.body, '<hostname>mail123.pair.com</hostname>');
+    const bare = await app.inject({ url: PATHS[0], headers: { host } });
+    t.equal(bare.statusCode, 404, `${host} without an address names no customer domain`);
+  }
+});
+
+t.test('unknown domains and hostless requests get 404 in plain text', async (t) => {
+  const { app } = await testApp(t);
+  for (const opts of [
+    { url: PATHS[0] + q('x@unknown.example') },
+    { url: PATHS[1]!, headers: { host: 'unknown.example' } },
+    { url: PATHS[0]!, headers: { host: '127.0.0.1:8080' } },
+    { url: PATHS[0]!, headers: { host: '[::1]:8080' } },
+  ]) {
+    const res = await app.inject(opts);
+    t.equal(res.statusCode, 404, opts.url);
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+    t.notMatch(res.body, /<\?xml|<html/i);
+  }
+});
+
+t.test('absent, empty and malformed addresses count as absent', async (t) => {
+  const { app } = await testApp(t);
+  for (const query of ['', '?emailaddress=', '?emailaddress=nobody', '?emailaddress=a@b@newbie.example', '?emailaddress=%40newbie.example', '?emailaddress=a%20b@newbie.example', '?emailaddress=a@-bad-.example', '?emailaddress=%E0%A4%A', '?emailaddress=a@' + 'x'.repeat(300) + '.example']) {
+    const { res } = await send(t, app, { url: PATHS[0] + query, headers: { host: 'autoconfig.newbie.example' } });
+    t.equal(res.statusCode, 200, `${query.slice(0, 60)} falls back to the Host`);
+    t.match(res.body, '<username>%EMAILADDRESS%</username>');
+    const hostless = await app.inject({ url: PATHS[0] + query, headers: { host: 'autoconfig.unknown.example' } });
+    t.equal(hostless.statusCode, 404);
+  }
+});
+
+t.test('XML metacharacters in the address are escaped', async (t) => {
+  const { app } = await testApp(t);
+  const email = `a&b<c>"d'e@newbie.example`;
+  const { res, autoconfig } = await send(t, app, { url: PATHS[0] + q(email) }, email);
+  t.equal(res.statusCode, 200);
+  t.match(res.body, '<username>a&amp;b&lt;c&gt;&quot;d&#x27;e@newbie.example</username>');
+  t.equal(autoconfig!.clients.thunderbird.incoming?.username, email, 'clients read back exactly the address');
+});
+
+t.test('HEAD mirrors GET; other methods get 405', async (t) => {
+  const { app } = await testApp(t);
+  const url = PATHS[1] + q('jane@newbie.example');
+  const get = await app.inject({ url });
+  const head = await app.inject({ method: 'HEAD', url });
+  t.equal(head.statusCode, 200);
+  t.equal(head.body, '');
+  t.equal(head.headers['content-type'], get.headers['content-type']);
+  t.equal(head.headers['content-length'], get.headers['content-length']);
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const) {
+    const res = await app.inject({ method, url, payload: method === 'OPTIONS' ? undefined : 'x' });
+    t.equal(res.statusCode, 405, method);
+    t.equal(res.headers.allow, 'GET, HEAD');
+  }
+});
+
+t.test('paths match ignoring case; other paths are 404', async (t) => {
+  const { app } = await testApp(t);
+  const ok = await send(t, app, { url: '/MAIL/Config-v1.1.XML' + q('jane@newbie.example') });
+  t.equal(ok.res.statusCode, 200);
+  for (const url of ['/mail/config-v1.1.xml/extra', '/.well-known/mail/config-v1.1.xml', '/', '/mail/']) {
+    const res = await app.inject({ url, headers: { host: 'autoconfig.newbie.example' } });
+    t.equal(res.statusCode, 404, url);
+  }
+});
+
+t.test('a huge query string is refused with 414, not a crash', async (t) => {
+  const { app } = await testApp(t);
+  const res = await app.inject({ url: PATHS[0] + '?emailaddress=' + 'a'.repeat(20_000) + '@newbie.example' });
+  t.equal(res.statusCode, 414);
+  t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+  const many = await app.inject({ url: PATHS[0] + '?' + 'x=1&'.repeat(900) + 'emailaddress=a%40newbie.example' });
+  t.equal(many.statusCode, 200, 'many short parameters are fine');
+});
+
+t.test('data errors: 500 naming no internals, and an error log naming the account', async (t) => {
+  const ctx = await testApp(t);
+  for (const [domain, account] of [['broken-old.example', 'noserver'], ['broken-new.example', 'bad_name']] as const) {
+    const res = await ctx.app.inject({ url: PATHS[0] + q(`x@${domain}`) });
+    t.equal(res.statusCode, 500, domain);
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+    t.notMatch(res.body, new RegExp(`${account}|sqlite|mail server|label|Error`, 'i'));
+    const logged = ctx.logs.find((l) => l.level === 50 && l.account === account);
+    t.ok(logged, `error log names ${account}`);
+  }
+});
+
+t.test('directory down: 503 with Retry-After, nothing leaked', async (t) => {
+  const { app, rawLogs } = await testApp(t, { directory: new DownDirectory() });
+  const res = await app.inject({ url: PATHS[0] + q('jane@newbie.example') });
+  t.equal(res.statusCode, 503);
+  t.equal(res.headers['retry-after'], '30');
+  t.notMatch(res.body, /ECONNREFUSED|secret|5432/);
+  t.match(rawLogs(), 'directory unavailable');
+});
