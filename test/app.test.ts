@@ -79,3 +79,12 @@ t.test('unknown paths get a plain 404; unexpected faults a 500 that leaks nothin
   t.match(faulty.rawLogs(), 'unexpected error');
   t.equal(boom.body, 'Internal error\n');
 });
+
+t.test('TRUST_PROXY=1 (Fly.io): the right-most X-Forwarded-For entry is the client', async (t) => {
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '1', TRUST_PROXY: '1' } });
+  const req = (xff: string) =>
+    app.inject({ url: '/mail/config-v1.1.xml?emailaddress=a%40newbie.example', remoteAddress: '172.16.0.5', headers: { 'x-forwarded-for': xff } });
+  t.equal((await req('203.0.113.9')).statusCode, 200);
+  t.equal((await req('198.51.100.1, 203.0.113.9')).statusCode, 429, 'a client-written entry does not change the bucket');
+  t.equal((await req('203.0.113.10')).statusCode, 200);
+});
