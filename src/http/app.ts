@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { autoconfigRoutes } from './autoconfig.js';
 import { autodiscoverRoutes, MAX_AUTODISCOVER_BODY } from './autodiscover.js';
+import type { Config } from '../config.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health.js';
 import { parseQuery } from './query.js';
@@ -13,12 +14,20 @@ import { parseQuery } from './query.js';
 export const MAX_URL_LENGTH = 4096;
 const TEXT = 'text/plain; charset=utf-8';
 
+/**
+ * Fastify's `trustProxy`, with a hop count in its classic meaning: the n nearest hops are
+ * our proxies (Fastify now reads a bare number as "trust nothing"). Safe where clients
+ * can reach the service only through those proxies, as on Fly.io.
+ */
+export function trustProxyOption(trust: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
-    // Fastify accepts a hop count too, though its typings omit numbers.
-    trustProxy: ctx.config.trustProxy as boolean,
+    trustProxy: trustProxyOption(ctx.config.trustProxy),
     bodyLimit: MAX_AUTODISCOVER_BODY,
     genReqId: () => randomUUID(),
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: false, querystringParser: parseQuery },
