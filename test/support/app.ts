@@ -66,6 +66,16 @@ export async function testApp(
   }
   const config = configFromEnv({ PUBLIC_URL: 'https://mailconf.pair-test.example', SERVICE_HOSTS: 'autoconfig.pair.com', ...options.env });
   const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers() }, logger);
+  // Every XML body the app sends in any test, however the test asked for it, is read by
+  // the client-rules checker; the test fails if any client would reject one.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (typeof payload === 'string' && type.includes('xml') && payload !== '') {
+      const reading = payload.includes('<clientConfig') ? readAutoconfig(payload) : readAutodiscover(payload);
+      if (reading.problems.length > 0) t.fail(`${request.method} ${request.url}: a client would reject the XML answer`, { problems: reading.problems });
+    }
+    return payload;
+  });
   t.teardown(async () => {
     await app.close();
     await directory.close();
