@@ -1,4 +1,5 @@
 // Everything the service reads from its environment, checked once at start-up.
+import { resolve } from 'node:path';
 
 export interface Config {
   host: string;
@@ -16,6 +17,18 @@ export interface Config {
   logPretty: boolean;
   /** A JSON file with provider facts laid over the built-in defaults. */
   providerFile: string | undefined;
+  /** Keys the hash behind Apple profile identifiers (MAILCONF_SECRET, else a fallback: see `secretFallback`). */
+  secret: string;
+  /** True when MAILCONF_SECRET is unset and `secret` was derived from the directory URL and PUBLIC_URL. */
+  secretFallback: boolean;
+  /** PEM files that sign Apple profiles (MOBILECONFIG_CERT, _KEY, _CHAIN); undefined: unsigned. */
+  mobileconfigSigning: MobileconfigSigningFiles | undefined;
+}
+
+export interface MobileconfigSigningFiles {
+  certFile: string;
+  keyFile: string;
+  chainFile: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -40,6 +53,26 @@ export function parseTrustProxy(raw: string | undefined): boolean | number | str
   if (text === 'true') return true;
   if (/^\d+$/.test(text)) return Number(text);
   return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** MAILCONF_SECRET's shortest accepted length. */
+export const MIN_SECRET_LENGTH = 16;
+
+/**
+ * MOBILECONFIG_CERT and MOBILECONFIG_KEY go together (and MOBILECONFIG_CHAIN needs them):
+ * a half-configured signer is an error, never a silent fall-back to unsigned profiles.
+ */
+function mobileconfigSigning(env: NodeJS.ProcessEnv): MobileconfigSigningFiles | undefined {
+  const certFile = env.MOBILECONFIG_CERT || undefined;
+  const keyFile = env.MOBILECONFIG_KEY || undefined;
+  const chainFile = env.MOBILECONFIG_CHAIN || undefined;
+  if (!certFile && !keyFile) {
+    if (chainFile) throw new ConfigError('MOBILECONFIG_CHAIN is set but MOBILECONFIG_CERT and MOBILECONFIG_KEY are not');
+    return undefined;
+  }
+  if (!certFile) throw new ConfigError('MOBILECONFIG_KEY is set but MOBILECONFIG_CERT is not: set both to sign Apple profiles, or neither');
+  if (!keyFile) throw new ConfigError('MOBILECONFIG_CERT is set but MOBILECONFIG_KEY is not: set both to sign Apple profiles, or neither');
+  return { certFile, keyFile, chainFile };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -78,5 +111,26 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     logPretty: env.LOG_FORMAT === 'pretty',
     providerFile: env.MAILCONF_PROVIDER || undefined,
+    ...profileSecret(env, directoryUrl, publicUrl),
+    mobileconfigSigning: mobileconfigSigning(env),
   };
+}
+
+/**
+ * MAILCONF_SECRET, or when it is unset a fallback that stays the same across restarts of
+ * one deployment (same directory, same public URL) so that re-downloaded Apple profiles
+ * still replace the installed one. The fallback is not secret: anyone who knows the
+ * configuration can compute it, hence the start-up warning.
+ */
+function profileSecret(env: NodeJS.ProcessEnv, directoryUrl: string, publicUrl: URL): { secret: string; secretFallback: boolean } {
+  const secret = env.MAILCONF_SECRET;
+  if (secret !== undefined && secret !== '') {
+    if (secret.trim().length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(`MAILCONF_SECRET must be at least ${MIN_SECRET_LENGTH} characters (for example: openssl rand -hex 32)`);
+    }
+    return { secret, secretFallback: false };
+  }
+  const path = directoryUrl.slice('sqlite:'.length);
+  const directory = path === ':memory:' ? path : resolve(path);
+  return { secret: `mailconf-fallback-secret\0${directory}\0${publicUrl.origin}`, secretFallback: true };
 }

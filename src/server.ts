@@ -4,6 +4,7 @@ import { openDirectory } from './directory/open.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { loadProvider } from './provider.js';
+import { createProfileSigner } from './render/profile-signer.js';
 import { createRenderers } from './render/renderers.js';
 
 async function main(): Promise<void> {
@@ -11,9 +12,17 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel, config.logPretty);
   const profile = loadProvider(config.providerFile);
   const renderers = createRenderers();
+  // Created once: an unusable key or certificate stops start-up here, never later.
+  const profileSigner = config.mobileconfigSigning ? await createProfileSigner(config.mobileconfigSigning) : undefined;
+  if (profileSigner) {
+    logger.info(`Apple profiles are signed as ${profileSigner.subject} (certificate valid until ${profileSigner.notAfter.toISOString()})`);
+  }
+  if (config.secretFallback) {
+    logger.warn('MAILCONF_SECRET is not set: Apple profile identifiers are derived from the directory and PUBLIC_URL; set it to a random secret');
+  }
   const { directory, seeded } = await openDirectory(config.directoryUrl, 'load-demo', profile);
   if (seeded) logger.info(seeded, `new directory ${directory.description}: loaded the demo accounts`);
-  const app = await buildApp({ config, directory, profile, renderers }, logger);
+  const app = await buildApp({ config, directory, profile, renderers, profileSigner }, logger);
   await app.listen({ port: config.port, host: config.host });
   const counts = await directory.counts();
   const bound = app.server.address();

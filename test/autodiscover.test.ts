@@ -1,12 +1,18 @@
-import t from 'tap';
-import { DownDirectory, poxRequest, send, testApp } from './support/app.js';
+import t, { type Test } from 'tap';
+import { DownDirectory, poxRequest, send, testApp as plainTestApp } from './support/app.js';
 
 const PATH = '/autodiscover/autodiscover.xml';
 const OUTLOOK_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
 const MOBILESYNC_NS = 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006';
 const ERROR_NS = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
+// These tests are about the answers clients get over HTTPS (PUBLIC_URL is https://): every
+// request comes through a trusted TLS terminator on 127.0.0.1 (inject's peer) that says
+// X-Forwarded-Proto https. Over plain HTTP they would get a 302: autodiscover-redirect.test.ts.
+const HTTPS = { 'x-forwarded-proto': 'https' };
+const testApp = (t: Test, options: Parameters<typeof plainTestApp>[1] = {}) =>
+  plainTestApp(t, { ...options, env: { TRUST_PROXY: '127.0.0.1', ...options.env } });
 const post = (payload: string, headers: Record<string, string> = { 'content-type': 'text/xml; charset=utf-8' }) =>
-  ({ method: 'POST' as const, url: PATH, payload, headers });
+  ({ method: 'POST' as const, url: PATH, payload, headers: { ...HTTPS, ...headers } });
 
 t.test('Outlook gets the era host with implicit TLS on 993, 995 and 465', async (t) => {
   const { app } = await testApp(t);
@@ -146,16 +152,16 @@ t.test('unknown domain 500, data error 602, directory down 603', async (t) => {
 t.test('GET (Delta Chat) answers domain-level settings for the Host', async (t) => {
   const { app } = await testApp(t);
   for (const host of ['autodiscover.oldtimer-shop.example', 'oldtimer-shop.example', 'AutoDiscover.OldTimer-Shop.example:443']) {
-    const { res, autodiscover } = await send(t, app, { url: '/Autodiscover/Autodiscover.xml', headers: { host } }, 'x@oldtimer-shop.example');
+    const { res, autodiscover } = await send(t, app, { url: '/Autodiscover/Autodiscover.xml', headers: { host, ...HTTPS } }, 'x@oldtimer-shop.example');
     t.equal(res.statusCode, 200, host);
     t.notMatch(res.body, '<LoginName>', 'no login without an address');
     t.same(autodiscover!.deltaChat.imap, [{ server: 'mail123.pair.com', port: 993, security: 'automatic' }]);
     t.equal(autodiscover!.thunderbird.incoming?.username, 'x@oldtimer-shop.example', 'Thunderbird falls back to the address');
   }
-  const head = await app.inject({ method: 'HEAD', url: PATH, headers: { host: 'autodiscover.newbie.example' } });
+  const head = await app.inject({ method: 'HEAD', url: PATH, headers: { host: 'autodiscover.newbie.example', ...HTTPS } });
   t.equal(head.statusCode, 200);
   for (const host of ['autodiscover.unknown.example', 'mailconf.pair-test.example', 'autodiscover.pair.com', '127.0.0.1']) {
-    const { autodiscover } = await send(t, app, { url: PATH, headers: { host } });
+    const { autodiscover } = await send(t, app, { url: PATH, headers: { host, ...HTTPS } });
     t.match(autodiscover!.error, { code: 600 }, host);
   }
 });

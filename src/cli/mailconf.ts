@@ -1,7 +1,7 @@
 // `mailconf`: the operator's command line. Imports an accounts file into the directory,
-// shows the settings a mail client would get for an address, and checks the directory for
-// accounts whose data gives no mail host. `main` is exported for tests; `bin/mailconf.js`
-// runs it.
+// shows the settings a mail client would get for an address, checks the directory for
+// accounts whose data gives no mail host, and prints the DNS records a customer domain
+// publishes. `main` is exported for tests; `bin/mailconf.js` runs it.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normalizeDomain, parseAddress } from '../address.js';
@@ -11,6 +11,7 @@ import { parseImportFile } from '../directory/import-file.js';
 import { DirectoryError, openDirectory, type WhenMissing } from '../directory/open.js';
 import { hostFor } from '../policy/settings.js';
 import { loadProvider, ProviderProfileError, type ProviderProfile } from '../provider.js';
+import { renderDnsZone } from '../render/dns-zone.js';
 import { renderSettingsText } from '../render/text.js';
 import { resolveSettings, type MailQuery } from '../resolve.js';
 
@@ -51,6 +52,13 @@ Commands:
   check                    Report every account whose data gives no mail host (old-era
                            account without a mail server number, new-era username that is
                            not a DNS label, unusable creation date).
+  dns DOMAIN [--public-url URL]
+                           Print the DNS records the customer domain DOMAIN should publish,
+                           as zone-file lines: autoconfig and autodiscover CNAMEs and the
+                           _autodiscover._tcp SRV record (port 443) to this service, and the
+                           RFC 6186/8314 SRV records (_submissions, _submission, _imaps,
+                           _imap, _pop3s, _pop3) to the account's mail host, their
+                           priorities in order of preference.
   help                     Show this help.
 
 Options:
@@ -60,6 +68,9 @@ Options:
                    (default: $MAILCONF_PROVIDER, else the built-in profile).
   --replace        import: replace the whole directory instead of updating accounts.
   --json           lookup: print the settings as JSON.
+  --public-url URL dns: where clients reach this service; its host name is the target of
+                   the CNAMEs and the _autodiscover SRV record (default: $PUBLIC_URL;
+                   one of the two is required).
   -h, --help       Show this help.
   --version        Show the version.
 
@@ -71,6 +82,7 @@ const OPTIONS = {
   provider: { type: 'string' },
   replace: { type: 'boolean' },
   json: { type: 'boolean' },
+  'public-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -81,6 +93,7 @@ const COMMAND_OPTIONS: Record<string, ReadonlySet<string>> = {
   import: new Set<OptionName>(['replace']),
   lookup: new Set<OptionName>(['json']),
   check: new Set<OptionName>(),
+  dns: new Set<OptionName>(['public-url']),
   help: new Set<OptionName>(),
 };
 
@@ -89,6 +102,7 @@ interface Invocation {
   positionals: string[];
   directory?: string;
   provider?: string;
+  publicUrl?: string;
   replace: boolean;
   json: boolean;
   help: boolean;
@@ -119,7 +133,8 @@ function parseCommandLine(argv: string[]): Invocation {
       if (token.value === undefined || token.value === '' || (!token.inlineValue && token.value.startsWith('-'))) {
         throw new UsageError(`option ${token.rawName} needs a value`);
       }
-      inv[name as 'directory' | 'provider'] = token.value;
+      if (name === 'public-url') inv.publicUrl = token.value;
+      else inv[name as 'directory' | 'provider'] = token.value;
     } else {
       if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);
       inv[name as 'replace' | 'json' | 'help' | 'version'] = true;
@@ -141,6 +156,7 @@ const USAGE: Record<string, string> = {
   import: 'mailconf import FILE [--replace]',
   lookup: 'mailconf lookup ADDRESS|DOMAIN [--json]',
   check: 'mailconf check',
+  dns: 'mailconf dns DOMAIN [--public-url URL]',
 };
 
 function expectArguments(inv: Invocation, names: string[]): void {
@@ -276,6 +292,53 @@ async function checkCommand(inv: Invocation, ctx: Context): Promise<number> {
   return EXIT_OK;
 }
 
+/** The host name clients reach the service at: PUBLIC_URL's, which must be a DNS name. */
+function serviceHostOf(publicUrl: string | undefined): string {
+  if (publicUrl === undefined || publicUrl.trim() === '') {
+    throw new UsageError("dns: the service's public URL is unknown: pass --public-url URL or set PUBLIC_URL");
+  }
+  let url: URL;
+  try {
+    url = new URL(publicUrl.trim());
+  } catch {
+    throw new UsageError(`dns: ${quote(publicUrl)} is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`dns: ${quote(publicUrl)} is not an http(s) URL`);
+  const host = normalizeDomain(url.hostname);
+  // A record can only point at a DNS name: not an IP address, not a one-label name (localhost).
+  if (!host || /^[0-9.]+$/.test(host) || /\.\d+$/.test(host)) {
+    throw new UsageError(`dns: the public URL's host ${quote(url.hostname)} is not a DNS name records can point at`);
+  }
+  return host;
+}
+
+async function dnsCommand(inv: Invocation, ctx: Context): Promise<number> {
+  expectArguments(inv, ['DOMAIN']);
+  const arg = inv.positionals[0]!;
+  const domain = arg.includes('@') ? undefined : normalizeDomain(arg);
+  if (!domain) throw new UsageError(`${quote(arg)} is not a domain name (give the customer's domain, e.g. her-shop.example)`);
+  const serviceHost = serviceHostOf(inv.publicUrl ?? ctx.io.env.PUBLIC_URL);
+  const { resolution, description } = await withDirectory(ctx, 'fail', async (directory) => ({
+    resolution: await resolveSettings({ domain }, directory, ctx.profile),
+    description: directory.description,
+  }));
+  switch (resolution.kind) {
+    case 'settings':
+      ctx.io.stdout(renderDnsZone({ domain, serviceHost, settings: resolution.settings }));
+      return EXIT_OK;
+    case 'unknown-domain':
+      throw new Failure(`no account serves ${domain}: it has no records to publish`);
+    case 'address-required':
+      throw new Failure(`${domain} is an account-named domain, not a customer domain: it has no per-customer records`);
+    case 'data-error': {
+      const { username, detail } = resolution.error;
+      throw new Failure(`no records for ${domain}: data error in account ${quote(username)}: ${detail}`);
+    }
+    case 'unavailable':
+      throw new Failure(`directory ${description} did not answer: ${(resolution.cause as Error)?.message ?? String(resolution.cause)}`);
+  }
+}
+
 async function run(argv: string[], io: CliIo): Promise<number> {
   const inv = parseCommandLine(argv);
   if (inv.help || inv.command === 'help') {
@@ -300,6 +363,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return importCommand(inv, ctx);
     case 'lookup':
       return lookupCommand(inv, ctx);
+    case 'dns':
+      return dnsCommand(inv, ctx);
     default:
       return checkCommand(inv, ctx);
   }

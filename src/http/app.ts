@@ -5,10 +5,14 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { autoconfigRoutes } from './autoconfig.js';
 import { autodiscoverRoutes, MAX_AUTODISCOVER_BODY } from './autodiscover.js';
+import { autodiscoverJsonRoutes } from './autodiscover-json.js';
 import type { Config } from '../config.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health.js';
+import { mobileconfigRoutes } from './mobileconfig.js';
 import { parseQuery } from './query.js';
+import { settingsPageRoutes } from './settings-page.js';
+import { tlsAllowedRoutes } from './tls-allowed.js';
 
 /** Longer request targets are refused with 414 before any work is done. */
 export const MAX_URL_LENGTH = 4096;
@@ -73,6 +77,10 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
 
   await autoconfigRoutes(app, ctx);
   await autodiscoverRoutes(app, ctx);
+  await autodiscoverJsonRoutes(app, ctx);
   await healthRoutes(app, ctx);
+  await tlsAllowedRoutes(app, ctx);
+  await mobileconfigRoutes(app, ctx);
+  await settingsPageRoutes(app, ctx);
   return app;
 }

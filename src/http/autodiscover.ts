@@ -1,12 +1,13 @@
 // Outlook autodiscover (POX): POST /autodiscover/autodiscover.xml (path in any case),
 // and GET for Delta Chat, which fetches it without a body.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { domainFromHost, parseAddress } from '../address.js';
 import { MOBILESYNC_RESPONSE_SCHEMA, type AutodiscoverError } from '../render/autodiscover.js';
 import type { Resolution } from '../resolve.js';
 import { parseAutodiscoverRequest } from './autodiscover-request.js';
 import type { AppContext } from './context.js';
 import { lookupFor, methodNotAllowedRoute, RETRY_AFTER_SECONDS } from './lookup.js';
+import { plainHttpDetector, publicUrlFor } from './scheme.js';
 
 export const AUTODISCOVER_PATH = '/autodiscover/autodiscover.xml';
 export const MAX_AUTODISCOVER_BODY = 64 * 1024;
@@ -42,6 +43,20 @@ export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext):
     }
   };
 
+  // Outlook's HTTP redirect method: over plain HTTP, GET and POST get a 302 to our HTTPS
+  // URL (Outlook asks the user, Thunderbird POSTs again there). Not with an http://
+  // PUBLIC_URL (local use): there POX is answered directly. In preParsing: after the rate
+  // limit (an onRequest hook), before the body is read.
+  const overPlainHttp = plainHttpDetector(ctx.config.trustProxy);
+  const httpsUrl = publicUrlFor(ctx.config.publicUrl, AUTODISCOVER_PATH);
+  const redirect =
+    ctx.config.publicUrl.protocol === 'https:'
+      ? {
+          preParsing: async (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload) =>
+            overPlainHttp(request) ? reply.code(302).header('location', httpsUrl).send() : payload,
+        }
+      : {};
+
   await app.register(async (scope) => {
     // Outlook, Thunderbird and scanners send every Content-Type, or none: take the body as text.
     scope.removeAllContentTypeParsers();
@@ -49,7 +64,7 @@ export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext):
       done(null, body),
     );
 
-    scope.post(AUTODISCOVER_PATH, async (request, reply) => {
+    scope.post(AUTODISCOVER_PATH, redirect, async (request, reply) => {
       const parsed = parseAutodiscoverRequest(typeof request.body === 'string' ? request.body : '');
       if (!parsed.ok) {
         request.log.info({ reason: parsed.reason }, 'invalid autodiscover request');
@@ -63,7 +78,13 @@ export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext):
       return answer(reply, await lookupFor(ctx, request, address.domain, address));
     });
 
-    scope.get(AUTODISCOVER_PATH, async (request, reply) => {
+    scope.get(AUTODISCOVER_PATH, redirect, async (request, reply) => {
+      // Our own name is where the HTTP redirect sends clients. Thunderbird's XMLHttpRequest
+      // follows the 302 as a body-less GET and POSTs again (after asking the user) only when
+      // that GET fails: a 200 here, even an error document, would end its search.
+      if (ctx.config.serviceHosts.includes(domainFromHost(request.host, []) ?? '')) {
+        return error(reply.code(400), INVALID_REQUEST);
+      }
       const domain = domainFromHost(request.host, ['autodiscover']);
       if (!domain) return error(reply, INVALID_REQUEST);
       const result = await lookupFor(ctx, request, domain, undefined);

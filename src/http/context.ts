@@ -2,6 +2,7 @@
 import type { Config } from '../config.js';
 import type { Directory } from '../directory/directory.js';
 import type { ProviderProfile } from '../provider.js';
+import type { ProfileSigner } from '../render/profile-signer.js';
 import type { Renderers } from '../render/renderers.js';
 
 export interface AppContext {
@@ -9,4 +10,6 @@ export interface AppContext {
   directory: Directory;
   profile: ProviderProfile;
   renderers: Renderers;
+  /** Signs Apple profiles when MOBILECONFIG_CERT/KEY are configured; absent: profiles go unsigned. */
+  profileSigner?: ProfileSigner | undefined;
 }

@@ -48,10 +48,39 @@ export function methodNotAllowedRoute(url: string, methods: HTTPMethods[], allow
     method: methods,
     url,
     onRequest: async (_request: FastifyRequest, reply: FastifyReply) =>
-      reply.code(405).header('allow', allow).type('text/plain; charset=utf-8').send('Method not allowed\n'),
+      replyText(reply.header('allow', allow), 405, 'Method not allowed'),
     handler: async () => undefined,
   };
 }
 
 /** Seconds a client should wait before retrying when the directory is down. */
 export const RETRY_AFTER_SECONDS = 30;
+
+export const TEXT = 'text/plain; charset=utf-8';
+
+/** A short plain-text answer, for people and for clients that only read the status. */
+export function replyText(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).type(TEXT).send(`${message}\n`);
+}
+
+/**
+ * The plain-text answer for a lookup that found no settings: 404 when nothing is published,
+ * 500 for account data that gives no host (naming no internals), 503 + Retry-After when
+ * the directory is down.
+ */
+export function replyTextFailure(
+  reply: FastifyReply,
+  kind: Exclude<Resolution['kind'], 'settings'>,
+  notFound = 'No mail settings are published for this domain',
+): FastifyReply {
+  switch (kind) {
+    case 'unknown-domain':
+    case 'address-required':
+      return replyText(reply, 404, notFound);
+    case 'data-error':
+      return replyText(reply, 500, 'Mail settings for this address are unavailable; please contact support');
+    case 'unavailable':
+      reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return replyText(reply, 503, 'Mail settings are temporarily unavailable; please try again shortly');
+  }
+}

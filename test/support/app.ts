@@ -8,6 +8,7 @@ import type { Directory, ImportAccount } from '../../src/directory/directory.js'
 import { SqliteDirectory } from '../../src/directory/sqlite.js';
 import { buildApp } from '../../src/http/app.js';
 import { defaultProvider } from '../../src/provider.js';
+import type { ProfileSigner } from '../../src/render/profile-signer.js';
 import { createRenderers } from '../../src/render/renderers.js';
 import { readAutoconfig, readAutodiscover, type AutoconfigReading, type AutodiscoverReading } from './client-rules.js';
 
@@ -54,7 +55,7 @@ export interface TestApp {
 
 export async function testApp(
   t: Test,
-  options: { env?: NodeJS.ProcessEnv; directory?: Directory } = {},
+  options: { env?: NodeJS.ProcessEnv; directory?: Directory; profileSigner?: ProfileSigner } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
@@ -65,7 +66,7 @@ export async function testApp(
     directory = sqlite;
   }
   const config = configFromEnv({ PUBLIC_URL: 'https://mailconf.pair-test.example', SERVICE_HOSTS: 'autoconfig.pair.com', ...options.env });
-  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers() }, logger);
+  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers(), profileSigner: options.profileSigner }, logger);
   // Every XML body the app sends in any test, however the test asked for it, is read by
   // the client-rules checker; the test fails if any client would reject one.
   app.addHook('onSend', async (request, reply, payload) => {

@@ -1,0 +1,43 @@
+// GET /tls-allowed?domain=<name>: may an on-demand TLS terminator (Caddy's `ask`) get a
+// certificate for this name? Yes (200) for `autoconfig.` and `autodiscover.` of a hosted
+// domain and for the service's own names; no (404) for anything else, so that a name
+// pointed at us by a stranger costs no certificate. Exempt from rate limiting: the
+// terminator asks on every new name it sees.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { normalizeDomain } from '../address.js';
+import type { AppContext } from './context.js';
+import { lookupFor, methodNotAllowedRoute, replyText, replyTextFailure } from './lookup.js';
+
+export const TLS_ALLOWED_PATH = '/tls-allowed';
+/** The names customers point at us, one label above their domain. */
+export const CERTIFICATE_LABELS = ['autoconfig', 'autodiscover'] as const;
+
+export async function tlsAllowedRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const no = (reply: FastifyReply) => replyText(reply, 404, 'No certificate for this name');
+  const yes = (reply: FastifyReply) => replyText(reply, 200, 'Certificate allowed');
+
+  app.get(TLS_ALLOWED_PATH, { config: { rateLimit: false } }, async (request, reply) => {
+    const raw = (request.query as Record<string, string>).domain;
+    const name = raw === undefined ? undefined : normalizeDomain(raw);
+    if (!name) return no(reply);
+    if (ctx.config.serviceHosts.includes(name)) return yes(reply);
+    const label = CERTIFICATE_LABELS.find((l) => name.startsWith(`${l}.`));
+    // normalizeDomain again: `autoconfig.example` leaves a one-label name, which is no domain.
+    const domain = label ? normalizeDomain(name.slice(label.length + 1)) : undefined;
+    if (!domain) return no(reply);
+    const result = await lookupFor(ctx, request, domain, undefined);
+    switch (result.kind) {
+      case 'settings':
+      // Hosted, but the account's data gives no host: the name is still ours to answer on.
+      case 'data-error':
+      // An account-named domain (pair.com): the provider's own, served by us.
+      case 'address-required':
+        return yes(reply);
+      case 'unknown-domain':
+        return no(reply);
+      case 'unavailable':
+        return replyTextFailure(reply, result.kind);
+    }
+  });
+  app.route(methodNotAllowedRoute(TLS_ALLOWED_PATH, ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], 'GET, HEAD'));
+}

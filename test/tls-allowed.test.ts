@@ -1,0 +1,109 @@
+// GET /tls-allowed?domain=<name>: Caddy's on-demand TLS `ask`. 200 only for names we
+// answer on: autoconfig./autodiscover. of a hosted domain, and the service's own names.
+import t from 'tap';
+import { DownDirectory, testApp } from './support/app.js';
+
+const ask = (name: string) => `/tls-allowed?domain=${encodeURIComponent(name)}`;
+
+t.test('200 for autoconfig. and autodiscover. of hosted domains and for the service names', async (t) => {
+  const { app } = await testApp(t);
+  const allowed = [
+    'autoconfig.newbie.example',
+    'autodiscover.newbie.example',
+    'autoconfig.newbie-two.example',
+    'autodiscover.oldtimer-shop.example',
+    'AutoConfig.OldTimer-Shop.EXAMPLE',
+    'autodiscover.oldtimer-shop.example.',
+    'autoconfig.broken-old.example', // hosted, though its account data gives no host
+    'autodiscover.pair.com', // the provider's account-named domain
+    'mailconf.pair-test.example', // PUBLIC_URL's host
+    'autoconfig.pair.com', // SERVICE_HOSTS
+    'MailConf.Pair-Test.Example',
+  ];
+  for (const name of allowed) {
+    const res = await app.inject({ url: ask(name) });
+    t.equal(res.statusCode, 200, name);
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+  }
+  t.equal((await app.inject({ method: 'HEAD', url: ask('autoconfig.newbie.example') })).statusCode, 200, 'HEAD');
+  t.equal((await app.inject({ url: '/TLS-Allowed?Domain=autoconfig.newbie.example' })).statusCode, 200, 'path and name in any case');
+});
+
+t.test('404 for everything else: bare customer domains, other names, garbage, nothing', async (t) => {
+  const { app, logs } = await testApp(t);
+  const refused = [
+    ask('newbie.example'), // a bare customer domain: its web site is not ours
+    ask('www.newbie.example'),
+    ask('mail.newbie.example'),
+    ask('autoconfig.unknown.example'),
+    ask('autodiscover.unknown.example'),
+    ask('autoconfig.autoconfig.newbie.example'),
+    ask('autoconfig.autodiscover.newbie.example'),
+    ask('x.autoconfig.newbie.example'),
+    ask('autoconfig.example'),
+    ask('autoconfig'),
+    ask('autoconfig.'),
+    ask('pair.com'),
+    ask('evil.mailconf.pair-test.example'),
+    ask('mailconf.pair-test.example.evil.example'),
+    ask('localhost'),
+    ask('127.0.0.1'),
+    ask('[::1]'),
+    ask('autoconfig.newbie.example:443'),
+    ask('autoconfig.newbie.example/x'),
+    ask('autoconfig.newbie.example\u0000'),
+    ask('autoconfig.new bie.example'),
+    ask('<script>alert(1)</script>'),
+    ask(`autoconfig.${'a'.repeat(64)}.example`),
+    ask(`autoconfig.${'a.'.repeat(130)}example`),
+    ask('*.newbie.example'),
+    ask('autoconfig.*.example'),
+    ask(''),
+    '/tls-allowed',
+    '/tls-allowed?domain',
+    '/tls-allowed?name=autoconfig.newbie.example',
+    '/tls-allowed?domain=%E0%A4%A',
+  ];
+  for (const url of refused) {
+    const res = await app.inject({ url });
+    t.equal(res.statusCode, 404, url);
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+    t.notMatch(res.body, /script|newbie|unknown/, 'nothing echoed');
+  }
+  t.equal(logs.filter((l) => (l.level as number) >= 50).length, 0, 'no error logged for refusals');
+});
+
+t.test('Unicode names are asked in their ASCII form', async (t) => {
+  const { app } = await testApp(t);
+  t.equal((await app.inject({ url: ask('autoconfig.bücher.example') })).statusCode, 404, 'not hosted either way');
+  t.equal((await app.inject({ url: ask('autoconfig.xn--bcher-kva.example') })).statusCode, 404);
+});
+
+t.test('directory down: 503 with Retry-After (the terminator asks again), service names still 200', async (t) => {
+  const { app } = await testApp(t, { directory: new DownDirectory() });
+  const res = await app.inject({ url: ask('autoconfig.newbie.example') });
+  t.equal(res.statusCode, 503);
+  t.equal(res.headers['retry-after'], '30');
+  t.notMatch(res.body, /ECONNREFUSED|secret/);
+  t.equal((await app.inject({ url: ask('mailconf.pair-test.example') })).statusCode, 200, 'no lookup needed');
+  t.equal((await app.inject({ url: ask('www.newbie.example') })).statusCode, 404, 'no lookup needed');
+});
+
+t.test('exempt from rate limiting, unlike the mail endpoints', async (t) => {
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '60000' } });
+  for (let i = 0; i < 10; i++) {
+    t.equal((await app.inject({ url: ask('autoconfig.newbie.example'), remoteAddress: '127.0.0.1' })).statusCode, 200, `ask ${i + 1}`);
+  }
+  const mail: number[] = [];
+  for (let i = 0; i < 3; i++) mail.push((await app.inject({ url: '/mail/config-v1.1.xml?emailaddress=a%40newbie.example' })).statusCode);
+  t.same(mail, [200, 200, 429], 'the asks used none of the budget; the mail endpoints are still limited');
+});
+
+t.test('other methods get 405 with Allow', async (t) => {
+  const { app } = await testApp(t);
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const) {
+    const res = await app.inject({ method, url: ask('autoconfig.newbie.example') });
+    t.equal(res.statusCode, 405, method);
+    t.equal(res.headers.allow, 'GET, HEAD');
+  }
+});
