@@ -1,6 +1,7 @@
 // Apple Mail configuration profiles, unsigned: what the endpoint answers and what Apple's
 // profile reader would find in it. Every profile is read with test/support/plist-reader.ts
 // (fast-xml-parser plus Apple's plist rules), not with the `plist` package that writes it.
+import { execFileSync } from 'node:child_process';
 import { parse as plistParse } from 'plist';
 import t from 'tap';
 import { configFromEnv } from '../src/config.js';
@@ -119,6 +120,22 @@ t.test('without MAILCONF_SECRET the fallback is stable for one deployment and di
   const { app } = await testApp(t);
   const res = await app.inject({ url: PATHS[0] + q('jane@newbie.example') });
   t.equal(res.statusCode, 200, 'profiles are served with the fallback');
+});
+
+/** Python's plistlib, the reference reader shipped with the language, as JSON. */
+function readWithPlistlib(body: string): unknown {
+  const script = 'import json, plistlib, sys; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))';
+  return JSON.parse(execFileSync('python3', ['-c', script], { input: body, encoding: 'utf8' }));
+}
+
+t.test("Python's plistlib reads exactly what our reader reads", async (t) => {
+  const { app } = await testApp(t, { env: { MAILCONF_SECRET: SECRET } });
+  for (const email of ['sales@oldtimer-shop.example', 'plainpair@pair.com', `a&b<c>"d'e@newbie.example`, 'jörg@newbie.example']) {
+    const res = await app.inject({ url: PATHS[0] + q(email) });
+    t.equal(res.statusCode, 200, email);
+    t.same(readWithPlistlib(res.body), readPlist(res.body), `${email}: plistlib agrees`);
+    t.match(readWithPlistlib(res.body), { PayloadType: 'Configuration', PayloadContent: [{ EmailAddress: email, IncomingMailServerUseSSL: true }] });
+  }
 });
 
 t.test('XML and plist metacharacters in the address: well-formed, and read back exactly', async (t) => {
