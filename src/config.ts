@@ -1,5 +1,6 @@
 // Everything the service reads from its environment, checked once at start-up.
 import { resolve } from 'node:path';
+import proxyAddr from '@fastify/proxy-addr';
 
 export interface Config {
   host: string;
@@ -52,7 +53,13 @@ export function parseTrustProxy(raw: string | undefined): boolean | number | str
   if (text === '' || text === 'false') return false;
   if (text === 'true') return true;
   if (/^\d+$/.test(text)) return Number(text);
-  return text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    proxyAddr.compile(list); // what Fastify will do with it: fail here, with our words
+  } catch (err) {
+    throw new ConfigError(`TRUST_PROXY must be true, a hop count, or addresses/CIDRs (${(err as Error).message})`);
+  }
+  return list;
 }
 
 /** MAILCONF_SECRET's shortest accepted length. */

@@ -3,7 +3,7 @@
 // "Plain HTTP" is decided by one function (src/http/scheme.ts), tested here on its own too.
 import t from 'tap';
 import { parseTrustProxy } from '../src/config.js';
-import { peerTrust, plainHttpDetector, publicUrlFor, type ArrivalRequest } from '../src/http/scheme.js';
+import { plainHttpDetector, proxyTrust, publicUrlFor, type ArrivalRequest } from '../src/http/scheme.js';
 import { poxRequest, send, testApp } from './support/app.js';
 
 const PATH = '/autodiscover/autodiscover.xml';
@@ -50,7 +50,7 @@ t.test('plain HTTP: the listener, or a trusted proxy, and every trusted source m
   t.equal(plainHttpDetector(parseTrustProxy('0'))(arrival('http', { 'fly-forwarded-proto': 'https' })), true, '0 trusts nothing');
 });
 
-t.test('peerTrust reads TRUST_PROXY lists as Fastify (proxy-addr) does', async (t) => {
+t.test('proxyTrust reads TRUST_PROXY as Fastify (proxy-addr) does, hop counts classically', async (t) => {
   const cases: Array<[string, string, boolean]> = [
     ['127.0.0.1', '127.0.0.1', true],
     ['127.0.0.1', '::ffff:127.0.0.1', true],
@@ -58,7 +58,6 @@ t.test('peerTrust reads TRUST_PROXY lists as Fastify (proxy-addr) does', async (
     ['10.0.0.0/8', '10.200.3.4', true],
     ['10.0.0.0/8', '11.0.0.1', false],
     ['10.0.0.0/255.0.0.0', '10.1.1.1', true],
-    ['10.0.0.0/255.0.255.0', '10.1.1.1', false],
     ['fdaa::/16', 'fdaa:0:1::2', true],
     ['fdaa::/16', 'fdab::2', false],
     ['loopback', '::1', true],
@@ -67,15 +66,14 @@ t.test('peerTrust reads TRUST_PROXY lists as Fastify (proxy-addr) does', async (
     ['uniquelocal', 'fd00::1', true],
     ['uniquelocal', '8.8.8.8', false],
     ['linklocal', '169.254.1.1', true],
-    ['not-an-address, 192.0.2.1', '192.0.2.1', true],
-    ['not-an-address', '192.0.2.1', false],
-    ['10.0.0.0/99', '10.0.0.1', false],
     ['127.0.0.1', 'garbage', false],
   ];
   for (const [list, address, trusted] of cases) {
-    t.equal(peerTrust(parseTrustProxy(list))(address), trusted, `${list} ${trusted ? 'trusts' : 'does not trust'} ${address}`);
+    t.equal(proxyTrust(parseTrustProxy(list))(address, 0), trusted, `${list} ${trusted ? 'trusts' : 'does not trust'} ${address}`);
   }
-  t.equal(peerTrust(['127.0.0.1'])(undefined), false);
+  t.equal(proxyTrust(2)('203.0.113.1', 1), true, 'a hop count of 2 trusts the two nearest hops');
+  t.equal(proxyTrust(2)('203.0.113.1', 2), false);
+  t.equal(proxyTrust(false)('127.0.0.1', 0), false);
 });
 
 t.test('POST and GET over plain HTTP: 302 to PUBLIC_URL, before the body is read', async (t) => {

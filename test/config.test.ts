@@ -36,6 +36,8 @@ t.test('bad values stop start-up with a clear message', async (t) => {
     [{ MAILCONF_DIRECTORY: 'mysql://x' }, /sqlite:PATH/],
     [{ RATE_LIMIT_MAX: '0' }, /RATE_LIMIT_MAX/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ TRUST_PROXY: 'not-an-address' }, /TRUST_PROXY must be/],
+    [{ TRUST_PROXY: '10.0.0.0/99' }, /TRUST_PROXY must be/],
   ] as const) {
     t.throws(() => configFromEnv(env), { constructor: ConfigError, message }, JSON.stringify(env));
   }

@@ -6,11 +6,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { autoconfigRoutes } from './autoconfig.js';
 import { autodiscoverRoutes, MAX_AUTODISCOVER_BODY } from './autodiscover.js';
 import { autodiscoverJsonRoutes } from './autodiscover-json.js';
-import type { Config } from '../config.js';
 import type { AppContext } from './context.js';
 import { healthRoutes } from './health.js';
 import { mobileconfigRoutes } from './mobileconfig.js';
 import { parseQuery } from './query.js';
+import { proxyTrust } from './scheme.js';
 import { settingsPageRoutes } from './settings-page.js';
 import { tlsAllowedRoutes } from './tls-allowed.js';
 
@@ -18,20 +18,11 @@ import { tlsAllowedRoutes } from './tls-allowed.js';
 export const MAX_URL_LENGTH = 4096;
 const TEXT = 'text/plain; charset=utf-8';
 
-/**
- * Fastify's `trustProxy`, with a hop count in its classic meaning: the n nearest hops are
- * our proxies (Fastify now reads a bare number as "trust nothing"). Safe where clients
- * can reach the service only through those proxies, as on Fly.io.
- */
-export function trustProxyOption(trust: Config['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
-  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
-}
-
 export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: trustProxyOption(ctx.config.trustProxy),
+    trustProxy: proxyTrust(ctx.config.trustProxy),
     bodyLimit: MAX_AUTODISCOVER_BODY,
     genReqId: () => randomUUID(),
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: false, querystringParser: parseQuery },
@@ -39,6 +30,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   app.decorateRequest('mailTarget', null);
 
   app.addHook('onRequest', async (request, reply) => {
+    // A client that hung up before we got to its request has no address left: there is no
+    // one to answer and nothing to rate-limit by (the limiter would throw on it).
+    if (!request.ip) return reply.code(400).type(TEXT).send('Connection closed\n');
     if (request.raw.url && request.raw.url.length > MAX_URL_LENGTH) {
       return reply.code(414).type(TEXT).send('Request URL too long\n');
     }

@@ -1,6 +1,6 @@
 // How a request reached us (plain HTTP or HTTPS) and the public URLs we send clients to.
 // Decides Outlook's HTTP redirect method: autodiscover over plain HTTP gets a 302 to HTTPS.
-import { BlockList, isIP } from 'node:net';
+import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 
@@ -9,48 +9,22 @@ export function publicUrlFor(publicUrl: URL, path: string): string {
   return `${publicUrl.origin}${publicUrl.pathname.replace(/\/+$/, '')}${path}`;
 }
 
-// proxy-addr's (and so Fastify's) names for address ranges in a trust list.
-const NAMED_RANGES: Record<string, string[]> = {
-  loopback: ['127.0.0.1/8', '::1/128'],
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
-};
-
-function prefixOf(mask: string): number | undefined {
-  if (/^\d+$/.test(mask)) return Number(mask);
-  if (isIP(mask) !== 4) return undefined;
-  const bits = mask.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('');
-  return /^1*0*$/.test(bits) ? bits.replace(/0+$/, '').length : undefined;
-}
+/** Whether the peer at `address`, `hop` steps from us (0: the socket), is one of our proxies. */
+export type ProxyTrust = (address: string, hop: number) => boolean;
 
 /**
- * Whether TRUST_PROXY trusts the peer that connected to us, as Fastify decides it for
- * X-Forwarded-Proto (see `trustProxyOption` in app.ts): `true` trusts every peer, a hop
- * count n >= 1 the nearest hop, a list the addresses, CIDRs, `IP/netmask`s and
- * `loopback`/`linklocal`/`uniquelocal` it names. An entry we cannot read trusts nothing.
+ * TRUST_PROXY as one function, used both by Fastify (client IP, X-Forwarded-Proto) and for
+ * Fly-Forwarded-Proto below: `true` trusts every peer, a list the addresses, CIDRs and
+ * `loopback`/`linklocal`/`uniquelocal` it names (compiled by proxy-addr, as Fastify does),
+ * and a hop count n keeps its classic meaning: the n nearest hops are our proxies (Fastify
+ * now reads a bare number as "trust nothing"). That is safe where clients can reach the
+ * service only through those proxies, as on Fly.io.
  */
-export function peerTrust(trust: Config['trustProxy']): (address: string | undefined) => boolean {
+export function proxyTrust(trust: Config['trustProxy']): ProxyTrust {
   if (trust === true) return () => true;
   if (trust === false) return () => false;
-  if (typeof trust === 'number') return () => trust >= 1;
-  const list = new BlockList();
-  for (const entry of trust.flatMap((e) => NAMED_RANGES[e.toLowerCase()] ?? [e])) {
-    const slash = entry.lastIndexOf('/');
-    const ip = slash < 0 ? entry : entry.slice(0, slash);
-    const family = isIP(ip);
-    if (family === 0) continue;
-    const type = family === 4 ? 'ipv4' : 'ipv6';
-    if (slash < 0) {
-      list.addAddress(ip, type);
-      continue;
-    }
-    const prefix = prefixOf(entry.slice(slash + 1));
-    if (prefix !== undefined && prefix <= (family === 4 ? 32 : 128)) list.addSubnet(ip, prefix, type);
-  }
-  return (address) => {
-    const family = address ? isIP(address) : 0;
-    return family !== 0 && list.check(address!, family === 4 ? 'ipv4' : 'ipv6');
-  };
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return proxyAddr.compile(trust);
 }
 
 /** The last value of a header a proxy may have appended to, lower-case. */
@@ -70,10 +44,11 @@ export type ArrivalRequest = Pick<FastifyRequest, 'protocol' | 'headers' | 'sock
  * client round a redirect loop, a wrong "HTTPS" only answers directly.
  */
 export function plainHttpDetector(trust: Config['trustProxy']): (request: ArrivalRequest) => boolean {
-  const trusted = peerTrust(trust);
+  const trusted = proxyTrust(trust);
   return (request) => {
     if (request.protocol?.toLowerCase() !== 'http') return false;
-    const fly = trusted(request.socket?.remoteAddress) ? lastEntry(request.headers['fly-forwarded-proto']) : undefined;
+    const peer = request.socket?.remoteAddress;
+    const fly = peer && trusted(peer, 0) ? lastEntry(request.headers['fly-forwarded-proto']) : undefined;
     return fly === undefined || fly === 'http';
   };
 }
