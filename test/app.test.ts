@@ -57,12 +57,13 @@ t.test('one log line per request, with what operators need and no address', asyn
     status: 200,
     ms: Number,
     domain: 'newbie.example',
-    address: addressHash('jane.doe@newbie.example'),
+    address: addressHash('jane.doe@newbie.example', ctx.config.secret),
   });
   t.equal(ctx.logs.length, 1, 'nothing else logged for a good request');
   t.notMatch(ctx.rawLogs(), /jane|Jane|c2VjcmV0|authorization/i);
-  t.equal(addressHash('Jane.Doe@newbie.example'), addressHash('jane.doe@newbie.example'));
-  t.equal(addressHash('a@newbie.example').length, 12);
+  t.equal(addressHash('Jane.Doe@newbie.example', 's'), addressHash('jane.doe@newbie.example', 's'));
+  t.not(addressHash('jane.doe@newbie.example', 's'), addressHash('jane.doe@newbie.example', 't'), 'keyed by the secret');
+  t.equal(addressHash('a@newbie.example', 's').length, 12);
 });
 
 t.test('unknown paths get a plain 404; unexpected faults a 500 that leaks nothing', async (t) => {

@@ -1,6 +1,6 @@
 // The endpoints' shared step: run the pipeline for a request, remember what was asked
 // (for the request log line) and log the outcomes an operator must act on.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HTTPMethods, RouteOptions } from 'fastify';
 import type { EmailAddress } from '../address.js';
 import { resolveSettings, type Resolution } from '../resolve.js';
@@ -18,8 +18,13 @@ declare module 'fastify' {
   }
 }
 
-export function addressHash(address: string): string {
-  return createHash('sha256').update(address.toLowerCase()).digest('hex').slice(0, 12);
+/**
+ * A short keyed hash of the address for logs: the same mailbox gives the same value, so
+ * operators can follow one customer's requests, but without the secret no one can test a
+ * guessed address against the logs.
+ */
+export function addressHash(address: string, secret: string): string {
+  return createHmac('sha256', secret).update(`log\0${address.toLowerCase()}`).digest('hex').slice(0, 12);
 }
 
 export async function lookupFor(
@@ -28,7 +33,7 @@ export async function lookupFor(
   domain: string,
   address: EmailAddress | undefined,
 ): Promise<Resolution> {
-  request.mailTarget = address ? { domain, addressHash: addressHash(address.address) } : { domain };
+  request.mailTarget = address ? { domain, addressHash: addressHash(address.address, ctx.config.secret) } : { domain };
   const resolution = await resolveSettings({ domain, address }, ctx.directory, ctx.profile);
   if (resolution.kind === 'data-error') {
     const { username, kind, detail } = resolution.error;

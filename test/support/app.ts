@@ -3,7 +3,7 @@
 import type { Test } from 'tap';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
-import { configFromEnv } from '../../src/config.js';
+import { configFromEnv, type Config } from '../../src/config.js';
 import type { Directory, ImportAccount } from '../../src/directory/directory.js';
 import { SqliteDirectory } from '../../src/directory/sqlite.js';
 import { buildApp } from '../../src/http/app.js';
@@ -47,6 +47,7 @@ export class DownDirectory implements Directory {
 export interface TestApp {
   app: FastifyInstance;
   directory: Directory;
+  config: Config;
   /** Every log line written so far, parsed. */
   logs: Array<Record<string, unknown>>;
   /** The raw log output, for "never logged" checks. */
@@ -84,6 +85,7 @@ export async function testApp(
   return {
     app,
     directory,
+    config,
     get logs() {
       return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     },
