@@ -11,7 +11,8 @@ export interface Config {
   publicUrl: URL;
   /** The service's own host names: PUBLIC_URL's host plus SERVICE_HOSTS, lower-case. */
   serviceHosts: string[];
-  rateLimit: { max: number; timeWindow: number | string };
+  /** Requests per client IP per window; the window in milliseconds. */
+  rateLimit: { max: number; timeWindow: number };
   /** As Fastify's `trustProxy`: false, true, a hop count, or addresses/CIDRs. */
   trustProxy: boolean | number | string[];
   logLevel: string;
@@ -82,6 +83,20 @@ function mobileconfigSigning(env: NodeJS.ProcessEnv): MobileconfigSigningFiles |
   return { certFile, keyFile, chainFile };
 }
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** RATE_LIMIT_WINDOW: milliseconds, or a count and a unit (`30 seconds`, `1 minute`, `2h`). */
+export function parseWindow(raw: string | undefined): number {
+  const text = raw?.trim().toLowerCase() || '1 minute';
+  const match = /^(\d+)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)?$/.exec(text);
+  const unit = match?.[2] === undefined ? 'ms' : match[2].startsWith('ms') || match[2].startsWith('milli') ? 'ms' : match[2][0]!;
+  const ms = match ? Number(match[1]) * UNIT_MS[unit]! : 0;
+  if (ms <= 0) {
+    throw new ConfigError(`RATE_LIMIT_WINDOW must be milliseconds or a count and a unit such as "30 seconds" (got "${raw}")`);
+  }
+  return ms;
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '0.0.0.0';
@@ -101,7 +116,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   if (!directoryUrl.startsWith('sqlite:')) {
     throw new ConfigError(`MAILCONF_DIRECTORY must have the form sqlite:PATH (got "${directoryUrl}")`);
   }
-  const window = env.RATE_LIMIT_WINDOW?.trim() || '1 minute';
   const logLevel = (env.LOG_LEVEL || 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   return {
@@ -112,7 +126,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     serviceHosts,
     rateLimit: {
       max: integer(env, 'RATE_LIMIT_MAX', 120, 1, 1_000_000),
-      timeWindow: /^\d+$/.test(window) ? Number(window) : window,
+      timeWindow: parseWindow(env.RATE_LIMIT_WINDOW),
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel,

@@ -114,6 +114,30 @@ t.test('DOCTYPEs and entities are refused: no expansion, no file read', async (t
   }
 });
 
+t.test('XML the parser cannot take is error 600, never a 500', async (t) => {
+  const { app } = await testApp(t);
+  const deep = `<Autodiscover><Request>${'<a>'.repeat(7000)}${'</a>'.repeat(7000)}</Request></Autodiscover>`;
+  for (const body of [
+    deep,
+    poxRequest('jane@newbie.example').replace('<Request>', '<Request><__proto__>x</__proto__>'),
+    poxRequest('jane@newbie.example').replace('<Request>', '<Request><constructor>x</constructor>'),
+  ]) {
+    const { res, autodiscover } = await send(t, app, post(body));
+    t.equal(res.statusCode, 200);
+    t.equal(autodiscover!.error?.code, 600);
+  }
+  const surrogate = await send(t, app, post(poxRequest('x@newbie.example').replace('x@', 'ja&#xD800;ne@')));
+  t.notMatch(surrogate.res.body, /\uFFFD|\uD800/, 'no broken characters in the answer');
+});
+
+t.test('an unknown schema is echoed only when it can be a namespace name', async (t) => {
+  const { app } = await testApp(t);
+  for (const schema of ['has spaces in it', 'x'.repeat(300)]) {
+    const { autodiscover } = await send(t, app, post(poxRequest('jane@newbie.example', schema)));
+    t.match(autodiscover!.error, { code: 601, responseNamespace: ERROR_NS });
+  }
+});
+
 t.test('a body over 64 KiB gets 413', async (t) => {
   const { app } = await testApp(t);
   const big = poxRequest('jane@newbie.example').replace('<Request>', `<Request><!--${'x'.repeat(70 * 1024)}-->`);

@@ -89,7 +89,7 @@ t.test('directory down: 503 with Retry-After (the terminator asks again), servic
   t.equal((await app.inject({ url: ask('www.newbie.example') })).statusCode, 404, 'no lookup needed');
 });
 
-t.test('exempt from rate limiting, unlike the mail endpoints', async (t) => {
+t.test('a loopback terminator is exempt from rate limiting; anyone else is limited', async (t) => {
   const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '60000' } });
   for (let i = 0; i < 10; i++) {
     t.equal((await app.inject({ url: ask('autoconfig.newbie.example'), remoteAddress: '127.0.0.1' })).statusCode, 200, `ask ${i + 1}`);
@@ -97,6 +97,9 @@ t.test('exempt from rate limiting, unlike the mail endpoints', async (t) => {
   const mail: number[] = [];
   for (let i = 0; i < 3; i++) mail.push((await app.inject({ url: '/mail/config-v1.1.xml?emailaddress=a%40newbie.example' })).statusCode);
   t.same(mail, [200, 200, 429], 'the asks used none of the budget; the mail endpoints are still limited');
+  const stranger: number[] = [];
+  for (let i = 0; i < 3; i++) stranger.push((await app.inject({ url: ask('autoconfig.newbie.example'), remoteAddress: '198.51.100.4' })).statusCode);
+  t.same(stranger, [200, 200, 429], 'a remote caller cannot probe domains without limit');
 });
 
 t.test('other methods get 405 with Allow', async (t) => {

@@ -4,7 +4,6 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 export interface AutodiscoverRequest {
   emailAddress?: string;
-  legacyDN?: string;
   acceptableResponseSchema?: string;
 }
 
@@ -26,7 +25,9 @@ export function unescapeXmlText(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);/g, (whole, ref: string) => {
     if (ref.startsWith('#')) {
       const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+      // Only characters XML allows: no NUL, no lone surrogates, no U+FFFE/U+FFFF.
+      const allowed = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) && code !== 0xfffe && code !== 0xffff;
+      return allowed ? String.fromCodePoint(code) : whole;
     }
     return PREDEFINED[ref]!;
   });
@@ -46,7 +47,14 @@ export function parseAutodiscoverRequest(body: string): AutodiscoverRequestParse
   }
   const valid = XMLValidator.validate(body);
   if (valid !== true) return { ok: false, reason: `not well-formed XML (line ${valid.err.line})` };
-  const doc = parser.parse(body) as Record<string, unknown>;
+  let doc: Record<string, unknown>;
+  try {
+    // The validator accepts a few documents the parser refuses (very deep nesting,
+    // `__proto__` element names): those are as unreadable as malformed XML.
+    doc = parser.parse(body) as Record<string, unknown>;
+  } catch (err) {
+    return { ok: false, reason: `unparsable XML: ${(err as Error).message}` };
+  }
   const root = doc.Autodiscover as Record<string, unknown> | undefined;
   const request = typeof root === 'object' && root !== null ? (root.Request as Record<string, unknown> | undefined) : undefined;
   if (typeof request !== 'object' || request === null) return { ok: false, reason: 'no Autodiscover/Request element' };
@@ -54,7 +62,6 @@ export function parseAutodiscoverRequest(body: string): AutodiscoverRequestParse
     ok: true,
     request: {
       emailAddress: text(request.EMailAddress),
-      legacyDN: text(request.LegacyDN),
       acceptableResponseSchema: text(request.AcceptableResponseSchema),
     },
   };

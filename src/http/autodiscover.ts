@@ -2,7 +2,7 @@
 // and GET for Delta Chat, which fetches it without a body.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { domainFromHost, parseAddress } from '../address.js';
-import { MOBILESYNC_RESPONSE_SCHEMA, type AutodiscoverError } from '../render/autodiscover.js';
+import { ERROR_RESPONSE_SCHEMA, MOBILESYNC_RESPONSE_SCHEMA, type AutodiscoverError } from '../render/autodiscover.js';
 import type { Resolution } from '../resolve.js';
 import { parseAutodiscoverRequest } from './autodiscover-request.js';
 import type { AppContext } from './context.js';
@@ -20,7 +20,8 @@ const INVALID_REQUEST: AutodiscoverError = { code: 600, message: 'Invalid Reques
 export function unsupportedSchema(schema: string | undefined): string | undefined {
   if (schema === undefined || OUTLOOK_SCHEMA.test(schema)) return undefined;
   if (schema.toLowerCase().includes('/mobilesync/responseschema/')) return MOBILESYNC_RESPONSE_SCHEMA;
-  return schema;
+  // Echo a plausible namespace name; anything long or with spaces is no namespace at all.
+  return /^\S{1,256}$/.test(schema) ? schema : ERROR_RESPONSE_SCHEMA;
 }
 
 export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
