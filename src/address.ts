@@ -40,16 +40,21 @@ export function parseAddress(raw: string | undefined): EmailAddress | undefined 
   return { address: `${localPart}@${domain}`, localPart, domain };
 }
 
+/** A Host header's name: lower-case, without its port or a trailing dot; '' for an IPv6 literal. */
+export function hostName(host: string | undefined): string {
+  const name = (host ?? '').trim().toLowerCase();
+  if (name.startsWith('[')) return ''; // an IPv6 literal names no domain
+  const colon = name.indexOf(':');
+  return (colon >= 0 ? name.slice(0, colon) : name).replace(/\.$/, '');
+}
+
 /**
  * The domain named by a Host header: without its port, lower-case, and without one
  * leading service label (`autoconfig.`, `autodiscover.`), which customers' DNS points at us.
  */
 export function domainFromHost(host: string | undefined, serviceLabels: readonly string[]): string | undefined {
-  if (!host) return undefined;
-  let name = host.trim().toLowerCase();
-  if (name.startsWith('[')) return undefined; // an IPv6 literal names no domain
-  const colon = name.indexOf(':');
-  if (colon >= 0) name = name.slice(0, colon);
+  let name = hostName(host);
+  if (name === '') return undefined;
   for (const label of serviceLabels) {
     if (name.startsWith(`${label}.`)) {
       name = name.slice(label.length + 1);

@@ -1,6 +1,7 @@
 // Everything the service reads from its environment, checked once at start-up.
 import { resolve } from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
+import { hostName } from './address.js';
 
 export interface Config {
   host: string;
@@ -34,6 +35,12 @@ export interface MobileconfigSigningFiles {
 }
 
 export class ConfigError extends Error {}
+
+/** Whether a Host header (any case, maybe a port) names one of the service's own hosts. */
+export function isServiceHost(config: Pick<Config, 'serviceHosts'>, host: string | undefined): boolean {
+  const name = hostName(host);
+  return name !== '' && config.serviceHosts.includes(name);
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -109,8 +116,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   if (publicUrl.protocol !== 'http:' && publicUrl.protocol !== 'https:') {
     throw new ConfigError('PUBLIC_URL must be an http:// or https:// URL');
   }
+  if (publicUrl.username || publicUrl.password || publicUrl.search || publicUrl.hash) {
+    throw new ConfigError('PUBLIC_URL must not carry credentials, a query or a fragment');
+  }
   const serviceHosts = [publicUrl.hostname, ...(env.SERVICE_HOSTS ?? '').split(',')]
-    .map((h) => h.trim().toLowerCase())
+    .map((h) => hostName(h))
     .filter((h, i, all) => h !== '' && all.indexOf(h) === i);
   const directoryUrl = env.MAILCONF_DIRECTORY || DEFAULT_DIRECTORY;
   if (!directoryUrl.startsWith('sqlite:')) {

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     logger.info(`Apple profiles are signed as ${profileSigner.subject} (certificate valid until ${profileSigner.notAfter.toISOString()})`);
   }
   if (config.secretFallback) {
-    logger.warn('MAILCONF_SECRET is not set: Apple profile identifiers are derived from the directory and PUBLIC_URL; set it to a random secret');
+    logger.warn('MAILCONF_SECRET is not set: log address hashes and Apple profile identifiers are derived from the directory path and PUBLIC_URL, which anyone who knows the configuration can compute; set it to a random secret');
   }
   const { directory, seeded } = await openDirectory(config.directoryUrl, 'load-demo', profile);
   if (seeded) logger.info(seeded, `new directory ${directory.description}: loaded the demo accounts`);

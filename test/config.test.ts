@@ -11,7 +11,7 @@ t.test('defaults', async (t) => {
 
 t.test('environment overrides', async (t) => {
   const c = configFromEnv({
-    PORT: '9000', HOST: '127.0.0.1', PUBLIC_URL: 'https://MailConf.Example.net', SERVICE_HOSTS: 'autoconfig.pair.com, mailconf.example.net ,',
+    PORT: '9000', HOST: '127.0.0.1', PUBLIC_URL: 'https://MailConf.Example.net', SERVICE_HOSTS: 'AutoConfig.Pair.com., mailconf.example.net ,',
     MAILCONF_DIRECTORY: 'sqlite:/tmp/x.db', RATE_LIMIT_MAX: '10', RATE_LIMIT_WINDOW: '30000', LOG_LEVEL: 'DEBUG', LOG_FORMAT: 'pretty', MAILCONF_PROVIDER: 'p.json',
   });
   t.match(c, { host: '127.0.0.1', port: 9000, directoryUrl: 'sqlite:/tmp/x.db', logLevel: 'debug', logPretty: true, providerFile: 'p.json' });
@@ -41,6 +41,8 @@ t.test('bad values stop start-up with a clear message', async (t) => {
     [{ PORT: '70000' }, /PORT/],
     [{ PUBLIC_URL: 'not a url' }, /PUBLIC_URL must be an absolute URL/],
     [{ PUBLIC_URL: 'ftp://x.example' }, /http/],
+    [{ PUBLIC_URL: 'https://user:pw@x.example' }, /credentials/],
+    [{ PUBLIC_URL: 'https://x.example/?a=1' }, /query/],
     [{ MAILCONF_DIRECTORY: 'mysql://x' }, /sqlite:PATH/],
     [{ RATE_LIMIT_MAX: '0' }, /RATE_LIMIT_MAX/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],

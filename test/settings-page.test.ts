@@ -421,7 +421,8 @@ t.test('customer-facing autoconfig./autodiscover. names carry no page (404), the
       t.equal(res.statusCode, 200, `${host}${url}`);
     }
   }
-  t.ok(servesPage('autoconfig.pair.com.', ['autoconfig.pair.com']));
-  t.notOk(servesPage('autoconfig.pair.com', []));
-  t.ok(servesPage(undefined, []));
+  t.ok(servesPage('autoconfig.pair.com.', { serviceHosts: ['autoconfig.pair.com'] }));
+  t.ok(servesPage('AutoConfig.Pair.com:8080', { serviceHosts: ['autoconfig.pair.com'] }));
+  t.notOk(servesPage('autoconfig.pair.com', { serviceHosts: [] }));
+  t.ok(servesPage(undefined, { serviceHosts: [] }));
 });

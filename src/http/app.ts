@@ -11,12 +11,12 @@ import { healthRoutes } from './health.js';
 import { mobileconfigRoutes } from './mobileconfig.js';
 import { parseQuery } from './query.js';
 import { proxyTrust } from './scheme.js';
+import { replyText, TEXT } from './lookup.js';
 import { settingsPageRoutes } from './settings-page.js';
 import { tlsAllowedRoutes } from './tls-allowed.js';
 
 /** Longer request targets are refused with 414 before any work is done. */
 export const MAX_URL_LENGTH = 4096;
-const TEXT = 'text/plain; charset=utf-8';
 
 export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const app = Fastify({
@@ -32,9 +32,9 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   app.addHook('onRequest', async (request, reply) => {
     // A client that hung up before we got to its request has no address left: there is no
     // one to answer and nothing to rate-limit by (the limiter would throw on it).
-    if (!request.ip) return reply.code(400).type(TEXT).send('Connection closed\n');
+    if (!request.ip) return replyText(reply, 400, 'Connection closed');
     if (request.raw.url && request.raw.url.length > MAX_URL_LENGTH) {
-      return reply.code(414).type(TEXT).send('Request URL too long\n');
+      return replyText(reply, 414, 'Request URL too long');
     }
   });
 
@@ -61,7 +61,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
       .type(TEXT)
       .send(status === 500 ? 'Internal error\n' : `${err.message}\n`);
   });
-  app.setNotFoundHandler(async (_request, reply) => reply.code(404).type(TEXT).send('Not found\n'));
+  app.setNotFoundHandler(async (_request, reply) => replyText(reply, 404, 'Not found'));
 
   await app.register(rateLimit, {
     global: true,

@@ -2,6 +2,7 @@
 // and GET for Delta Chat, which fetches it without a body.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { domainFromHost, parseAddress } from '../address.js';
+import { isServiceHost } from '../config.js';
 import { ERROR_RESPONSE_SCHEMA, MOBILESYNC_RESPONSE_SCHEMA, type AutodiscoverError } from '../render/autodiscover.js';
 import type { Resolution } from '../resolve.js';
 import { parseAutodiscoverRequest } from './autodiscover-request.js';
@@ -83,7 +84,7 @@ export async function autodiscoverRoutes(app: FastifyInstance, ctx: AppContext):
       // Our own name is where the HTTP redirect sends clients. Thunderbird's XMLHttpRequest
       // follows the 302 as a body-less GET and POSTs again (after asking the user) only when
       // that GET fails: a 200 here, even an error document, would end its search.
-      if (ctx.config.serviceHosts.includes(domainFromHost(request.host, []) ?? '')) {
+      if (isServiceHost(ctx.config, request.host)) {
         return error(reply.code(400), INVALID_REQUEST);
       }
       const domain = domainFromHost(request.host, ['autodiscover']);

@@ -2,17 +2,18 @@
 // /settings answers in the type the client asks for: HTML for browsers, JSON for
 // `Accept: application/json`, and plain text for everyone else (curl's `*/*` included).
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { normalizeDomain, parseAddress } from '../address.js';
+import { hostName, normalizeDomain, parseAddress } from '../address.js';
+import { isServiceHost, type Config } from '../config.js';
 import type { MailSettings } from '../policy/settings.js';
 import { encodeQueryValue, type Site } from '../render/settings-page.js';
 import { renderSettingsText } from '../render/text.js';
 import type { MailQuery } from '../resolve.js';
 import type { AppContext } from './context.js';
-import { lookupFor, methodNotAllowedRoute, RETRY_AFTER_SECONDS } from './lookup.js';
+import { lookupFor, methodNotAllowedRoute, replyText, RETRY_AFTER_SECONDS, TEXT } from './lookup.js';
+import { publicUrlFor } from './scheme.js';
 
 export const SETTINGS_PATH = '/settings';
 const HTML = 'text/html; charset=utf-8';
-const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
@@ -76,9 +77,8 @@ export function negotiate(accept: string | undefined): SettingsFormat {
  * and `autodiscover.<domain>` carry mail-client answers only (404 elsewhere, as before),
  * unless the name is one of the service's own (PUBLIC_URL's host, SERVICE_HOSTS).
  */
-export function servesPage(host: string | undefined, serviceHosts: readonly string[]): boolean {
-  const name = (host ?? '').trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
-  return serviceHosts.includes(name) || !/^(autoconfig|autodiscover)\./.test(name);
+export function servesPage(host: string | undefined, config: Pick<Config, 'serviceHosts'>): boolean {
+  return isServiceHost(config, host) || !/^(autoconfig|autodiscover)\./.test(hostName(host));
 }
 
 type ProblemCode = 'missing-address' | 'invalid-address' | 'address-required' | 'unknown-domain' | 'settings-unavailable' | 'service-unavailable';
@@ -107,7 +107,7 @@ export function settingsQuery(raw: string | undefined): MailQuery | Problem {
 }
 
 export async function settingsPageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const publicBase = ctx.config.publicUrl.href.replace(/\/+$/, '');
+  const publicBase = publicUrlFor(ctx.config.publicUrl, '');
   const site: Site = {
     displayName: ctx.profile.displayName,
     documentationUrl: ctx.profile.documentationUrl,
@@ -142,16 +142,16 @@ export async function settingsPageRoutes(app: FastifyInstance, ctx: AppContext):
     }
   };
 
-  const notHere = (reply: FastifyReply) => reply.code(404).type(TEXT).send('Not found\n');
+  const notHere = (reply: FastifyReply) => replyText(reply, 404, 'Not found');
 
   app.get('/', async (request, reply) => {
-    if (!servesPage(request.host, ctx.config.serviceHosts)) return notHere(reply);
+    if (!servesPage(request.host, ctx.config)) return notHere(reply);
     return reply.headers(PAGE_HEADERS).type(HTML).send(ctx.renderers.renderSettingsPage({ kind: 'form', site }));
   });
   app.route(methodNotAllowedRoute('/', ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], 'GET, HEAD'));
 
   app.get(SETTINGS_PATH, async (request, reply) => {
-    if (!servesPage(request.host, ctx.config.serviceHosts)) return notHere(reply);
+    if (!servesPage(request.host, ctx.config)) return notHere(reply);
     reply.headers(PAGE_HEADERS).header('vary', 'Accept');
     const format = negotiate(request.headers.accept);
     const raw = (request.query as Record<string, string>).emailaddress ?? '';

@@ -6,6 +6,7 @@
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeDomain } from '../address.js';
+import { isServiceHost } from '../config.js';
 import type { AppContext } from './context.js';
 import { lookupFor, methodNotAllowedRoute, replyText, replyTextFailure } from './lookup.js';
 
@@ -26,7 +27,7 @@ export async function tlsAllowedRoutes(app: FastifyInstance, ctx: AppContext): P
     const raw = (request.query as Record<string, string>).domain;
     const name = raw === undefined ? undefined : normalizeDomain(raw);
     if (!name) return no(reply);
-    if (ctx.config.serviceHosts.includes(name)) return yes(reply);
+    if (isServiceHost(ctx.config, name)) return yes(reply);
     const label = CERTIFICATE_LABELS.find((l) => name.startsWith(`${l}.`));
     // normalizeDomain again: `autoconfig.example` leaves a one-label name, which is no domain.
     const domain = label ? normalizeDomain(name.slice(label.length + 1)) : undefined;

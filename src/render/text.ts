@@ -4,7 +4,10 @@ import type { MailSettings, Security, ServerSettings } from '../policy/settings.
 
 export const SECURITY_LABEL: Record<Security, string> = { tls: 'SSL/TLS', starttls: 'STARTTLS' };
 
-/** The message size limit in whole megabytes, and the attachments that fit once encoded (base64 adds about 1/3). */
+/**
+ * The message size limit in whole megabytes, and the attachments that fit once encoded.
+ * 7/8 reproduces the provider's own "40 MB, about 35 MB of attachments" (provider.md).
+ */
 export function messageLimits(maxMessageBytes: number): { megabytes: number; attachmentMegabytes: number } {
   const megabytes = Math.round(maxMessageBytes / (1024 * 1024));
   return { megabytes, attachmentMegabytes: Math.floor(megabytes * 0.875) };
