@@ -1,6 +1,6 @@
 // The pipeline's middle: (address, domain) -> directory lookup -> provider policy.
 // Endpoints call this and only choose how to render the outcome.
-import type { EmailAddress } from './address.js';
+import { normalizeDomain, parseAddress, type EmailAddress } from './address.js';
 import type { Directory } from './directory/directory.js';
 import { settingsFor, type DataError, type MailSettings } from './policy/settings.js';
 import type { ProviderProfile } from './provider.js';
@@ -10,6 +10,20 @@ export interface MailQuery {
   domain: string;
   /** The mailbox, when the client named one in that domain. */
   address?: EmailAddress | undefined;
+}
+
+/**
+ * What a person typed (an address, or a bare domain for domain-level settings) as a query;
+ * undefined when it is neither. Used where people ask: the settings page and the CLI.
+ */
+export function parseMailQuery(typed: string): MailQuery | undefined {
+  const text = typed.trim();
+  if (text.includes('@')) {
+    const address = parseAddress(text);
+    return address && { domain: address.domain, address };
+  }
+  const domain = normalizeDomain(text);
+  return domain ? { domain } : undefined;
 }
 
 export type Resolution =

@@ -34,3 +34,10 @@ t.test('parseQuery decodes like mail clients encode', async (t) => {
   t.equal(parseQuery('__proto__=1&constructor=2').__proto__, '1', 'no prototype pollution');
   t.equal(Object.getPrototypeOf(parseQuery('')), null);
 });
+
+t.test('parseMailQuery: an address or a bare domain, as people type them', async (t) => {
+  const { parseMailQuery } = await import('../src/resolve.js');
+  t.match(parseMailQuery(' Jane@Her-Shop.Example '), { domain: 'her-shop.example', address: { address: 'Jane@her-shop.example' } });
+  t.same(parseMailQuery('Her-Shop.Example'), { domain: 'her-shop.example' });
+  for (const bad of ['', 'jane@', 'a@b@c.example', 'not a domain', 'localhost']) t.equal(parseMailQuery(bad), undefined, bad);
+});

@@ -4,7 +4,7 @@
 // publishes. `main` is exported for tests; `bin/mailconf.js` runs it.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { normalizeDomain, parseAddress } from '../address.js';
+import { normalizeDomain } from '../address.js';
 import { DEFAULT_DIRECTORY } from '../config.js';
 import { ImportConflictError, type Directory } from '../directory/directory.js';
 import { parseImportFile } from '../directory/import-file.js';
@@ -13,7 +13,7 @@ import { hostFor } from '../policy/settings.js';
 import { loadProvider, ProviderProfileError, type ProviderProfile } from '../provider.js';
 import { renderDnsZone } from '../render/dns-zone.js';
 import { renderSettingsText } from '../render/text.js';
-import { resolveSettings, type MailQuery } from '../resolve.js';
+import { parseMailQuery, resolveSettings, type MailQuery } from '../resolve.js';
 
 export interface CliIo {
   stdout: (s: string) => void;
@@ -231,15 +231,11 @@ async function importCommand(inv: Invocation, ctx: Context): Promise<number> {
 }
 
 function lookupQuery(arg: string): MailQuery {
-  const text = arg.trim();
-  if (text.includes('@')) {
-    const address = parseAddress(text);
-    if (!address) throw new UsageError(`${quote(arg)} is not a valid email address`);
-    return { domain: address.domain, address };
+  const query = parseMailQuery(arg);
+  if (!query) {
+    throw new UsageError(`${quote(arg)} is not a valid ${arg.includes('@') ? 'email address' : 'email address or domain name'}`);
   }
-  const domain = normalizeDomain(text);
-  if (!domain) throw new UsageError(`${quote(arg)} is not a valid email address or domain name`);
-  return { domain };
+  return query;
 }
 
 async function lookupCommand(inv: Invocation, ctx: Context): Promise<number> {

@@ -2,12 +2,12 @@
 // /settings answers in the type the client asks for: HTML for browsers, JSON for
 // `Accept: application/json`, and plain text for everyone else (curl's `*/*` included).
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { hostName, normalizeDomain, parseAddress } from '../address.js';
+import { hostName } from '../address.js';
 import { isServiceHost, type Config } from '../config.js';
 import type { MailSettings } from '../policy/settings.js';
 import { encodeQueryValue, type Site } from '../render/settings-page.js';
 import { renderSettingsText } from '../render/text.js';
-import type { MailQuery } from '../resolve.js';
+import { parseMailQuery, type MailQuery } from '../resolve.js';
 import type { AppContext } from './context.js';
 import { lookupFor, methodNotAllowedRoute, replyText, RETRY_AFTER_SECONDS, TEXT } from './lookup.js';
 import { publicUrlFor } from './scheme.js';
@@ -95,15 +95,8 @@ const EXAMPLE = 'name@example.com';
 export function settingsQuery(raw: string | undefined): MailQuery | Problem {
   const text = (raw ?? '').trim();
   if (text === '') return { status: 400, code: 'missing-address', message: `Enter your email address, for example ${EXAMPLE}.` };
-  if (text.includes('@')) {
-    const address = parseAddress(text);
-    if (!address) return { status: 400, code: 'invalid-address', message: `That is not a valid email address. It should look like ${EXAMPLE}.` };
-    return { domain: address.domain, address };
-  }
   // A bare domain gives the domain's settings, with "your full email address" as the login.
-  const domain = normalizeDomain(text);
-  if (!domain) return { status: 400, code: 'invalid-address', message: `That is not a valid email address. It should look like ${EXAMPLE}.` };
-  return { domain };
+  return parseMailQuery(text) ?? { status: 400, code: 'invalid-address', message: `That is not a valid email address. It should look like ${EXAMPLE}.` };
 }
 
 export async function settingsPageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
