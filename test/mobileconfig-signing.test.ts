@@ -1,10 +1,11 @@
 // Signed Apple profiles. The tests make a throw-away PKI with the openssl command, and
 // every signature is checked by `openssl cms -verify`, an implementation that shares no
 // code with the signer (PKI.js over WebCrypto).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startServer } from './support/server.js';
 import t from 'tap';
 import { ConfigError, configFromEnv } from '../src/config.js';
 import { createProfileSigner, ProfileSignerError, type ProfileSigner } from '../src/render/profile-signer.js';
@@ -12,7 +13,6 @@ import { testApp } from './support/app.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
 const URL_JANE = '/mobileconfig?emailaddress=jane%40newbie.example';
-const SERVER = new URL('../src/server.ts', import.meta.url).pathname;
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -217,19 +217,6 @@ t.test('configuration: CERT and KEY together or not at all', async (t) => {
     t.throws(() => configFromEnv(env), { constructor: ConfigError, message }, JSON.stringify(env));
   }
 });
-
-/** `node src/server.ts` as an operator starts it. */
-function startServer(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [...process.execArgv, SERVER], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', MAILCONF_SECRET: '', MOBILECONFIG_CERT: '', MOBILECONFIG_KEY: '', MOBILECONFIG_CHAIN: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return { child, out: () => stdout, err: () => stderr };
-}
 
 t.test('start-up: a bad signing configuration exits non-zero with the message', async (t) => {
   const pki = PKI;

@@ -1,28 +1,9 @@
 // `npm start` as an operator sees it: the real entry point in a child process.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
-
-const SERVER = new URL('../src/server.ts', import.meta.url).pathname;
-
-function start(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [...process.execArgv, SERVER], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return { child, out: () => stdout, err: () => stderr };
-}
-
-async function waitFor(predicate: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!predicate()) throw new Error(`timed out waiting for ${what}`);
-}
+import { startServer as start, waitFor } from './support/server.js';
 
 t.test('first start seeds the demo directory, says where it listens, answers, and stops on SIGTERM', async (t) => {
   const dir = t.testdir();
