@@ -1,5 +1,4 @@
 // Everything the service reads from its environment, checked once at start-up.
-import { resolve } from 'node:path';
 import proxyAddr from '@fastify/proxy-addr';
 import { hostName } from './address.js';
 
@@ -20,10 +19,8 @@ export interface Config {
   logPretty: boolean;
   /** A JSON file with provider facts laid over the built-in defaults. */
   providerFile: string | undefined;
-  /** Keys the hash behind Apple profile identifiers (MAILCONF_SECRET, else a fallback: see `secretFallback`). */
-  secret: string;
-  /** True when MAILCONF_SECRET is unset and `secret` was derived from the directory URL and PUBLIC_URL. */
-  secretFallback: boolean;
+  /** MAILCONF_SECRET: keys log address hashes and Apple profile ids; unset: see src/secret.ts. */
+  secret: string | undefined;
   /** PEM files that sign Apple profiles (MOBILECONFIG_CERT, _KEY, _CHAIN); undefined: unsigned. */
   mobileconfigSigning: MobileconfigSigningFiles | undefined;
 }
@@ -142,26 +139,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     logPretty: env.LOG_FORMAT === 'pretty',
     providerFile: env.MAILCONF_PROVIDER || undefined,
-    ...profileSecret(env, directoryUrl, publicUrl),
+    secret: secretFromEnv(env),
     mobileconfigSigning: mobileconfigSigning(env),
   };
 }
 
-/**
- * MAILCONF_SECRET, or when it is unset a fallback that stays the same across restarts of
- * one deployment (same directory, same public URL) so that re-downloaded Apple profiles
- * still replace the installed one. The fallback is not secret: anyone who knows the
- * configuration can compute it, hence the start-up warning.
- */
-function profileSecret(env: NodeJS.ProcessEnv, directoryUrl: string, publicUrl: URL): { secret: string; secretFallback: boolean } {
+/** MAILCONF_SECRET when set (and long enough); undefined otherwise. */
+function secretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const secret = env.MAILCONF_SECRET;
-  if (secret !== undefined && secret !== '') {
-    if (secret.trim().length < MIN_SECRET_LENGTH) {
-      throw new ConfigError(`MAILCONF_SECRET must be at least ${MIN_SECRET_LENGTH} characters (for example: openssl rand -hex 32)`);
-    }
-    return { secret, secretFallback: false };
+  if (secret === undefined || secret === '') return undefined;
+  if (secret.trim().length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`MAILCONF_SECRET must be at least ${MIN_SECRET_LENGTH} characters (for example: openssl rand -hex 32)`);
   }
-  const path = directoryUrl.slice('sqlite:'.length);
-  const directory = path === ':memory:' ? path : resolve(path);
-  return { secret: `mailconf-fallback-secret\0${directory}\0${publicUrl.origin}`, secretFallback: true };
+  return secret;
 }

@@ -6,6 +6,7 @@ import { createLogger } from './logger.js';
 import { loadProvider } from './provider.js';
 import { createProfileSigner } from './render/profile-signer.js';
 import { createRenderers } from './render/renderers.js';
+import { instanceSecret } from './secret.js';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
@@ -17,12 +18,14 @@ async function main(): Promise<void> {
   if (profileSigner) {
     logger.info(`Apple profiles are signed as ${profileSigner.subject} (certificate valid until ${profileSigner.notAfter.toISOString()})`);
   }
-  if (config.secretFallback) {
-    logger.warn('MAILCONF_SECRET is not set: log address hashes and Apple profile identifiers are derived from the directory path and PUBLIC_URL, which anyone who knows the configuration can compute; set it to a random secret');
-  }
   const { directory, seeded } = await openDirectory(config.directoryUrl, 'load-demo', profile);
   if (seeded) logger.info(seeded, `new directory ${directory.description}: loaded the demo accounts`);
-  const app = await buildApp({ config, directory, profile, renderers, profileSigner }, logger);
+  const { secret, source, file } = instanceSecret(config.secret, config.directoryUrl);
+  if (source === 'new-file') logger.info(`MAILCONF_SECRET is not set: made a random instance secret in ${file}`);
+  if (source === 'process') {
+    logger.warn('MAILCONF_SECRET is not set and no secret file can be kept: Apple profile ids and log hashes change at every restart');
+  }
+  const app = await buildApp({ config, directory, profile, renderers, profileSigner, secret }, logger);
   await app.listen({ port: config.port, host: config.host });
   const counts = await directory.counts();
   const bound = app.server.address();

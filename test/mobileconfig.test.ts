@@ -3,7 +3,10 @@
 // (fast-xml-parser plus Apple's plist rules), not with the `plist` package that writes it.
 import { execFileSync } from 'node:child_process';
 import { parse as plistParse } from 'plist';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
+import { instanceSecret } from '../src/secret.js';
 import { configFromEnv } from '../src/config.js';
 import type { MailSettings } from '../src/policy/settings.js';
 import { MobileconfigError, mobileconfigIds, mobileconfigValue, renderMobileconfig, uuidFromBytes } from '../src/render/mobileconfig.js';
@@ -107,19 +110,21 @@ t.test('identifiers: stable for one address, different across addresses and secr
   t.same((await ids(other.app, 'jane@newbie.example')).ids.filter((id) => jane.ids.includes(id)), [], 'another secret: all ids differ');
 });
 
-t.test('without MAILCONF_SECRET the fallback is stable for one deployment and differs between deployments', async (t) => {
-  const env = { PUBLIC_URL: 'https://mailconf.example.net', MAILCONF_DIRECTORY: 'sqlite:/srv/mailconf/directory.db' };
-  const one = configFromEnv(env);
-  t.equal(one.secretFallback, true);
-  t.equal(configFromEnv(env).secret, one.secret, 'the same on every start');
-  t.not(configFromEnv({ ...env, MAILCONF_DIRECTORY: 'sqlite:/srv/other/directory.db' }).secret, one.secret);
-  t.not(configFromEnv({ ...env, PUBLIC_URL: 'https://mailconf.other.example' }).secret, one.secret);
-  const set = configFromEnv({ ...env, MAILCONF_SECRET: SECRET });
-  t.match(set, { secret: SECRET, secretFallback: false });
+t.test('without MAILCONF_SECRET a random secret is kept beside the directory', async (t) => {
+  const dir = t.testdir();
+  const url = `sqlite:${join(dir, 'directory.db')}`;
+  const first = instanceSecret(undefined, url);
+  t.match(first, { source: 'new-file', file: join(dir, 'directory.db.secret') });
+  t.match(first.secret, /^[0-9a-f]{64}$/);
+  t.equal(statSync(first.file!).mode & 0o777, 0o600, 'readable by the service only');
+  t.same(instanceSecret(undefined, url), { secret: first.secret, source: 'file', file: first.file }, 'the same after a restart');
+  t.not(instanceSecret(undefined, `sqlite:${join(dir, 'other.db')}`).secret, first.secret, 'another deployment, another secret');
+  t.same(instanceSecret(SECRET, url), { secret: SECRET, source: 'environment' }, 'MAILCONF_SECRET wins');
+  t.equal(instanceSecret(undefined, 'sqlite::memory:').source, 'process');
+  t.equal(instanceSecret(undefined, `sqlite:${join(dir, 'missing-folder', 'd.db')}`).source, 'process', 'no file can be kept');
+  t.equal(configFromEnv({}).secret, undefined);
+  t.equal(configFromEnv({ MAILCONF_SECRET: SECRET }).secret, SECRET);
   t.throws(() => configFromEnv({ MAILCONF_SECRET: 'short' }), /MAILCONF_SECRET must be at least 16 characters/);
-  const { app } = await testApp(t);
-  const res = await app.inject({ url: PATHS[0] + q('jane@newbie.example') });
-  t.equal(res.statusCode, 200, 'profiles are served with the fallback');
 });
 
 /** Python's plistlib, the reference reader shipped with the language, as JSON. */

@@ -10,6 +10,8 @@ export interface AppContext {
   directory: Directory;
   profile: ProviderProfile;
   renderers: Renderers;
+  /** Keys log address hashes and Apple profile ids (src/secret.ts). */
+  secret: string;
   /** Signs Apple profiles when MOBILECONFIG_CERT/KEY are configured; absent: profiles go unsigned. */
   profileSigner?: ProfileSigner | undefined;
 }

@@ -33,7 +33,7 @@ export async function lookupFor(
   domain: string,
   address: EmailAddress | undefined,
 ): Promise<Resolution> {
-  request.mailTarget = address ? { domain, addressHash: addressHash(address.address, ctx.config.secret) } : { domain };
+  request.mailTarget = address ? { domain, addressHash: addressHash(address.address, ctx.secret) } : { domain };
   const resolution = await resolveSettings({ domain, address }, ctx.directory, ctx.profile);
   if (resolution.kind === 'data-error') {
     const { username, kind, detail } = resolution.error;

@@ -23,7 +23,7 @@ export async function mobileconfigRoutes(app: FastifyInstance, ctx: AppContext):
       switch (result.kind) {
         case 'settings': {
           const { settings } = result;
-          const ids = mobileconfigIds(ctx.config.secret, address.address, settings.provider.id);
+          const ids = mobileconfigIds(ctx.secret, address.address, settings.provider.id);
           const profile = renderMobileconfig(settings, ids);
           const body = ctx.profileSigner ? await ctx.profileSigner.sign(profile) : profile;
           return reply

@@ -95,7 +95,7 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   // A client set-up makes several requests per address; the suite makes many from one IP.
   const config = configFromEnv({ PUBLIC_URL: publicUrl, RATE_LIMIT_MAX: '1000000', HOST: '127.0.0.1', PORT: '0' });
-  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers() }, logger);
+  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers(), secret: 'thunderbird-test-secret-0123456789' }, logger);
 
   const requests: RecordedRequest[] = [];
   app.server.on('request', (req, res) => {

@@ -67,7 +67,7 @@ export async function testApp(
     directory = sqlite;
   }
   const config = configFromEnv({ PUBLIC_URL: 'https://mailconf.pair-test.example', SERVICE_HOSTS: 'autoconfig.pair.com', ...options.env });
-  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers(), profileSigner: options.profileSigner }, logger);
+  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers(), profileSigner: options.profileSigner, secret: config.secret ?? 'test-instance-secret-0123456789' }, logger);
   // Every XML body the app sends in any test, however the test asked for it, is read by
   // the client-rules checker; the test fails if any client would reject one.
   app.addHook('onSend', async (request, reply, payload) => {
