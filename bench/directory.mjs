@@ -9,18 +9,12 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDirectory } from '../dist/directory/sqlite.js';
+import { positive } from './knobs.mjs';
 
 const ACCOUNTS = positive('BENCH_ACCOUNTS', 250_000);
 const PER_ACCOUNT = positive('BENCH_DOMAINS_PER_ACCOUNT', 4);
 const LOOKUPS = positive('BENCH_LOOKUPS', 200_000);
 const SEED = positive('BENCH_SEED', 1);
-
-function positive(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name} must be a positive whole number`);
-  return Number(raw);
-}
 
 // Small deterministic PRNG (mulberry32): the same data and the same probes on every run.
 function prng(seed) {
