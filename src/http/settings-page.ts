@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { hostName } from '../address.js';
 import { isServiceHost, type Config } from '../config.js';
 import type { MailSettings } from '../policy/settings.js';
-import { encodeQueryValue, type Site } from '../render/settings-page.js';
+import { appleProfilePath, type Site } from '../render/settings-page.js';
 import { renderSettingsText } from '../render/text.js';
 import { parseMailQuery, type MailQuery } from '../resolve.js';
 import type { AppContext } from './context.js';
@@ -128,7 +128,7 @@ export async function settingsPageRoutes(app: FastifyInstance, ctx: AppContext):
         return reply.type(JSON_TYPE).send(JSON.stringify(settings));
       case 'text': {
         const appleProfileUrl = settings.address
-          ? `${publicBase}/mobileconfig?emailaddress=${encodeQueryValue(settings.address)}`
+          ? `${publicBase}${appleProfilePath(settings.address)}`
           : undefined;
         return reply.type(TEXT).send(renderSettingsText(settings, { appleProfileUrl }));
       }

@@ -76,6 +76,11 @@ export function encodeQueryValue(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** Where an Apple device downloads the profile for `address` (a path on this service). */
+export function appleProfilePath(address: string): string {
+  return `/mobileconfig?emailaddress=${encodeQueryValue(address)}`;
+}
+
 /** XML text escaping, `'` included, so the result never contains a single quote. */
 function escapeXml(text: string): string {
   return text
@@ -130,7 +135,7 @@ export function cardView(settings: MailSettings, site: Site): CardView {
       address === null
         ? null
         : {
-            appleProfile: `/mobileconfig?emailaddress=${q}`,
+            appleProfile: appleProfilePath(address),
             autoconfig: `/mail/config-v1.1.xml?emailaddress=${q}`,
             autodiscoverJson: `/autodiscover/autodiscover.json?Email=${q}&Protocol=AutodiscoverV1`,
             curlText: `curl ${shellQuote(`${site.publicBase}/settings?emailaddress=${q}`)}`,
