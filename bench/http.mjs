@@ -11,20 +11,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { poxRequestBody } from '../dist/dialects/autodiscover-pox.js';
 import { positive } from './knobs.mjs';
 
 const SECONDS = positive('BENCH_SECONDS', 5);
 const CONNECTIONS = positive('BENCH_CONNECTIONS', 16);
 
-const POX = (address) =>
-  '<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
-  `<Request><EMailAddress>${address}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
 
 const SCENARIOS = [
   { name: 'autoconfig, address known (Thunderbird)', method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=jane%40her-shop.example' },
   { name: 'autoconfig, Host only (K-9, KMail)', method: 'GET', path: '/.well-known/autoconfig/mail/config-v1.1.xml', host: 'newbie.example' },
   { name: 'autoconfig, unknown domain (404)', method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=x%40unknown.example' },
-  { name: 'autodiscover POX (Outlook)', method: 'POST', path: '/autodiscover/autodiscover.xml', body: POX('sales@oldtimer-shop.example') },
+  { name: 'autodiscover POX (Outlook)', method: 'POST', path: '/autodiscover/autodiscover.xml', body: poxRequestBody('sales@oldtimer-shop.example') },
   { name: 'autodiscover.json (new Outlook)', method: 'GET', path: '/autodiscover/autodiscover.json?Email=jane%40her-shop.example&Protocol=AutodiscoverV1' },
   { name: 'Apple profile (unsigned)', method: 'GET', path: '/mobileconfig?emailaddress=jane%40her-shop.example' },
   { name: 'settings page (HTML)', method: 'GET', path: '/settings?emailaddress=jane%40her-shop.example', accept: 'text/html' },

@@ -1,18 +1,20 @@
-// `npm start`: configuration -> directory -> renderers -> HTTP app -> listen.
-import { configFromEnv } from './config.js';
-import { openDirectory } from './directory/open.js';
+// `npm start`: start-up wiring only. configuration -> directory -> templates and dialects
+// -> HTTP app -> listen; each step that can fail stops start-up with its own message.
+import { openDirectory } from './accounts/open.js';
+import { configFromEnv } from './config/config.js';
+import { createLogger } from './config/logger.js';
+import { loadProvider } from './config/provider-file.js';
+import { instanceSecret } from './config/secret.js';
+import { createDialects } from './dialects/index.js';
 import { buildApp } from './http/app.js';
-import { createLogger } from './logger.js';
-import { loadProvider } from './provider.js';
-import { createProfileSigner } from './render/profile-signer.js';
-import { createRenderers } from './render/renderers.js';
-import { instanceSecret } from './secret.js';
+import { createProfileSigner } from './signing/profile-signer.js';
+import { Templates } from './templates.js';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
   const logger = createLogger(config.logLevel, config.logPretty);
   const profile = loadProvider(config.providerFile);
-  const renderers = createRenderers();
+  const templates = new Templates();
   // Created once: an unusable key or certificate stops start-up here, never later.
   const profileSigner = config.mobileconfigSigning ? await createProfileSigner(config.mobileconfigSigning) : undefined;
   if (profileSigner) {
@@ -25,7 +27,8 @@ async function main(): Promise<void> {
   if (source === 'process') {
     logger.warn('MAILCONF_SECRET is not set and no secret file can be kept: Apple profile ids and log hashes change at every restart');
   }
-  const app = await buildApp({ config, directory, profile, renderers, profileSigner, secret }, logger);
+  const dialects = createDialects({ templates, profile, publicUrl: config.publicUrl, secret, signProfile: profileSigner?.sign });
+  const app = await buildApp({ config, directory, profile, dialects, secret }, logger);
   await app.listen({ port: config.port, host: config.host });
   const counts = await directory.counts();
   const bound = app.server.address();

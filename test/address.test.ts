@@ -1,6 +1,6 @@
 import t from 'tap';
-import { domainFromHost, normalizeDomain, parseAddress } from '../src/address.js';
-import { parseQuery } from '../src/http/query.js';
+import { domainFromHost, normalizeDomain, parseAddress } from '../src/model/address.js';
+import { parseQuery } from '../src/http/query-string.js';
 
 t.test('parseAddress keeps the local part and lower-cases the domain', async (t) => {
   t.same(parseAddress('Jane.Doe@Her-Shop.Example'), { address: 'Jane.Doe@her-shop.example', localPart: 'Jane.Doe', domain: 'her-shop.example' });
@@ -35,9 +35,9 @@ t.test('parseQuery decodes like mail clients encode', async (t) => {
   t.equal(Object.getPrototypeOf(parseQuery('')), null);
 });
 
-t.test('parseMailQuery: an address or a bare domain, as people type them', async (t) => {
-  const { parseMailQuery } = await import('../src/resolve.js');
-  t.match(parseMailQuery(' Jane@Her-Shop.Example '), { domain: 'her-shop.example', address: { address: 'Jane@her-shop.example' } });
-  t.same(parseMailQuery('Her-Shop.Example'), { domain: 'her-shop.example' });
-  for (const bad of ['', 'jane@', 'a@b@c.example', 'not a domain', 'localhost']) t.equal(parseMailQuery(bad), undefined, bad);
+t.test('parseTypedTarget: an address or a bare domain, as people type them', async (t) => {
+  const { parseTypedTarget } = await import('../src/model/address.js');
+  t.match(parseTypedTarget(' Jane@Her-Shop.Example '), { domain: 'her-shop.example', address: { address: 'Jane@her-shop.example' } });
+  t.same(parseTypedTarget('Her-Shop.Example'), { domain: 'her-shop.example' });
+  for (const bad of ['', 'jane@', 'a@b@c.example', 'not a domain', 'localhost']) t.equal(parseTypedTarget(bad), undefined, bad);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { addressHash } from '../src/http/lookup.js';
+import { addressHash } from '../src/http/plugins/access-log.js';
 import { DownDirectory, testApp } from './support/app.js';
 
 t.test('healthz: 200 when the directory answers, 503 when it does not', async (t) => {

@@ -1,9 +1,11 @@
 // Outlook's HTTP redirect method: with an https:// PUBLIC_URL, autodiscover (POX) asked
 // over plain HTTP gets a 302 to PUBLIC_URL's autodiscover URL; autoconfig never does.
-// "Plain HTTP" is decided by one function (src/http/scheme.ts), tested here on its own too.
+// "Plain HTTP" is decided by one function (src/http/arrival.ts), tested here on its own too.
 import t from 'tap';
-import { parseTrustProxy } from '../src/config.js';
-import { plainHttpDetector, proxyTrust, publicUrlFor, type ArrivalRequest } from '../src/http/scheme.js';
+import { parseTrustProxy } from '../src/config/config.js';
+import { plainHttpDetector, type ArrivalRequest } from '../src/http/arrival.js';
+import { proxyTrust } from '../src/http/client-ip.js';
+import { publicUrlFor } from '../src/links.js';
 import { poxRequest, send, testApp } from './support/app.js';
 
 const PATH = '/autodiscover/autodiscover.xml';

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { readAutoconfig, readAutodiscover, parseXml, textOf, elements, type ClientServer } from './support/client-rules.js';
+import { readAutoconfig, type ClientServer } from './support/autoconfig-clients.js';
+import { readAutodiscover } from './support/autodiscover-clients.js';
+import { parseXml, textOf, elements } from './support/xml-reader.js';
 
 // ---------------------------------------------------------------------------------------
 // Autoconfig fixtures: a good document and small building blocks for bad ones.

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError, configFromEnv, parseTrustProxy, parseWindow } from '../src/config.js';
+import { ConfigError, configFromEnv, parseTrustProxy, parseWindow } from '../src/config/config.js';
 
 t.test('defaults', async (t) => {
   const c = configFromEnv({});

@@ -5,11 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
-import { ImportConflictError, type Account, type ImportAccount, type ImportMailbox } from '../src/directory/directory.js';
-import { parseImportFile } from '../src/directory/import-file.js';
-import { DEMO_FILE, DirectoryError, openDirectory } from '../src/directory/open.js';
+import { DirectoryError, ImportConflictError } from '../src/directory/directory.js';
+import type { Account, ImportAccount, ImportMailbox } from '../src/model/account.js';
+import { parseImportFile } from '../src/accounts/accounts-file.js';
+import { DEMO_FILE, openDirectory } from '../src/accounts/open.js';
 import { SqliteDirectory } from '../src/directory/sqlite.js';
-import { defaultProvider } from '../src/provider.js';
+import { defaultProvider } from '../src/policy/provider-profile.js';
 
 function account(
   username: string,

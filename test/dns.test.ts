@@ -5,8 +5,8 @@ import { writeFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { main } from '../src/cli/mailconf.js';
 import { settingsFor, type MailSettings } from '../src/policy/settings.js';
-import { defaultProvider } from '../src/provider.js';
-import { dnsRecords, renderDnsZone } from '../src/render/dns-zone.js';
+import { defaultProvider } from '../src/policy/provider-profile.js';
+import { dnsRecords, renderDnsZone } from '../src/dialects/dns-zone.js';
 
 async function mailconf(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';

@@ -2,10 +2,10 @@
 // an operator is pointed at. Pure: no directory involved.
 import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import type { ImportAccount } from '../src/directory/directory.js';
-import { parseImportFile, type ImportParse, type ImportProblem } from '../src/directory/import-file.js';
-import { DEMO_FILE } from '../src/directory/open.js';
-import { defaultProvider } from '../src/provider.js';
+import type { ImportAccount } from '../src/model/account.js';
+import { parseImportFile, type ImportParse, type ImportProblem } from '../src/accounts/accounts-file.js';
+import { DEMO_FILE } from '../src/accounts/open.js';
+import { defaultProvider } from '../src/policy/provider-profile.js';
 
 /** The example from the issue: an old-era account with a mailbox login, two new-era accounts. */
 const EXAMPLE_FILE = {

@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from './support/server.js';
 import t from 'tap';
-import { ConfigError, configFromEnv } from '../src/config.js';
-import { createProfileSigner, ProfileSignerError, type ProfileSigner } from '../src/render/profile-signer.js';
+import { ConfigError, configFromEnv } from '../src/config/config.js';
+import { createProfileSigner, ProfileSignerError, type ProfileSigner } from '../src/signing/profile-signer.js';
 import { testApp } from './support/app.js';
 
 const SECRET = 'test-secret-0123456789abcdef';

@@ -6,10 +6,10 @@ import { parse as plistParse } from 'plist';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { instanceSecret } from '../src/secret.js';
-import { configFromEnv } from '../src/config.js';
+import { instanceSecret } from '../src/config/secret.js';
+import { configFromEnv } from '../src/config/config.js';
 import type { MailSettings } from '../src/policy/settings.js';
-import { MobileconfigError, mobileconfigIds, mobileconfigValue, renderMobileconfig, uuidFromBytes } from '../src/render/mobileconfig.js';
+import { MobileconfigError, mobileconfigIds, mobileconfigValue, renderMobileconfig, uuidFromBytes } from '../src/dialects/mobileconfig.js';
 import { readPlist, type PlistData } from './support/plist-reader.js';
 import { DownDirectory, testApp } from './support/app.js';
 

@@ -1,8 +1,9 @@
 import t from 'tap';
-import type { Account } from '../src/directory/directory.js';
-import { calendarDate, eraOf, parseCreated } from '../src/policy/era.js';
+import type { Account } from '../src/model/account.js';
+import { calendarDate, parseCreated } from '../src/model/dates.js';
+import { eraOf } from '../src/policy/era.js';
 import { hostFor, loginFor, settingsFor } from '../src/policy/settings.js';
-import { defaultProvider as pair } from '../src/provider.js';
+import { defaultProvider as pair } from '../src/policy/provider-profile.js';
 
 const account = (over: Partial<Account> = {}): Account => ({ username: 'acct', created: '2009-01-01', mailServer: 12, ...over });
 const era = (created: string) => eraOf(created, pair.eraCutoff, pair.timeZone);

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import t, { type Test } from 'tap';
-import { negotiate, servesPage } from '../src/http/settings-page.js';
-import { defaultProvider } from '../src/provider.js';
-import { cardView, encodeQueryValue, poxCurlCommand, shellQuote } from '../src/render/settings-page.js';
-import { Templates } from '../src/render/templates.js';
-import { renderSettingsText, USAGE_RULES } from '../src/render/text.js';
+import { defaultProvider, USAGE_RULES } from '../src/policy/provider-profile.js';
+import { shellQuote } from '../src/dialects/escape.js';
+import { cardView, negotiate, poxCurlCommand, servesPage } from '../src/dialects/settings-page.js';
+import { encodeQueryValue } from '../src/links.js';
+import { Templates } from '../src/templates.js';
+import { renderSettingsText } from '../src/dialects/settings-text.js';
 import { settingsFor } from '../src/policy/settings.js';
 import { DownDirectory, testApp } from './support/app.js';
 

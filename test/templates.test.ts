@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { loadProvider, ProviderProfileError } from '../src/provider.js';
-import { TemplateError, Templates } from '../src/render/templates.js';
+import { loadProvider, ProviderProfileError } from '../src/config/provider-file.js';
+import { TemplateError, Templates } from '../src/templates.js';
 
 t.test('the shipped templates compile', async (t) => {
   const templates = new Templates();

@@ -1,29 +1,12 @@
-// What the rest of the service may ask of the account directory. SQLite implements it
-// today; a PostgreSQL backend implements the same interface without touching endpoints.
-
-export interface Account {
-  /** Hosting account username, lower-case. */
-  username: string;
-  /** Creation date as imported: `YYYY-MM-DD` or an RFC 3339 timestamp. */
-  created: string;
-  /** The account's mail server number (old-era accounts), or null. */
-  mailServer: number | null;
-}
+// What the rest of the service may ask of the account directory, as two interfaces: the
+// reads every answer needs (DirectoryReader) and the operator's work (DirectoryAdmin).
+// A cache wraps only the reader; SQLite implements both, and so will PostgreSQL.
+import type { Account, ImportAccount } from '../model/account.js';
 
 export interface DirectoryHit {
   account: Account;
   /** The stored login of the asked-for mailbox, when the directory has one. */
   mailboxLogin: string | null;
-}
-
-export interface ImportMailbox {
-  address: string;
-  login: string;
-}
-
-export interface ImportAccount extends Account {
-  domains: string[];
-  mailboxes: ImportMailbox[];
 }
 
 export interface ImportSummary {
@@ -40,13 +23,23 @@ export interface DirectoryCounts {
 /** Raised by `importAccounts` when the data conflicts with what the directory holds. */
 export class ImportConflictError extends Error {}
 
-export interface Directory {
+/** Raised when a directory URL names no usable backend, or its store cannot be opened. */
+export class DirectoryError extends Error {}
+
+export interface DirectoryReader {
   /** A human-readable name of where the data lives, for logs (never a password). */
   readonly description: string;
   /** The account that owns `domain` (lower-case), with the login stored for `address`. */
   findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined>;
   /** The account named `username` (lower-case), for account-named domains. */
   findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined>;
+  /** Resolves when the directory answers queries; rejects when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DirectoryAdmin {
+  readonly description: string;
   /**
    * Writes validated accounts in one transaction: upsert by username (an account's domains
    * and mailboxes become exactly those given), or with `replace` the whole directory.
@@ -55,7 +48,8 @@ export interface Directory {
   /** Every account, in username order, for checks over the whole directory. */
   allAccounts(): AsyncIterable<Account>;
   counts(): Promise<DirectoryCounts>;
-  /** Resolves when the directory answers queries; rejects when it does not. */
-  ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A backend: both interfaces over one store. */
+export type Directory = DirectoryReader & DirectoryAdmin;

@@ -3,15 +3,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  ImportConflictError,
-  type Account,
-  type Directory,
-  type DirectoryCounts,
-  type DirectoryHit,
-  type ImportAccount,
-  type ImportSummary,
-} from './directory.js';
+import type { Account, ImportAccount } from '../model/account.js';
+import { ImportConflictError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportSummary } from './directory.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (

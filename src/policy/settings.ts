@@ -1,9 +1,10 @@
 // The provider policy: an account (and the address, when known) in, the settings a mail
 // client needs out. Pure: no I/O, no HTTP, no XML, so every rule is tested directly.
-import { isDnsLabel } from '../address.js';
-import type { Account } from '../directory/directory.js';
-import type { ProviderProfile } from '../provider.js';
+import type { Account } from '../model/account.js';
+import { isDnsLabel } from '../model/address.js';
+import { isAccountNamedDomain } from './account-named.js';
 import { eraOf, type Era } from './era.js';
+import type { ProviderProfile } from './provider-profile.js';
 
 export type Protocol = 'imap' | 'pop3' | 'smtp';
 /** `tls`: TLS from the first byte (implicit, "SSL"); `starttls`: upgrade before login. */
@@ -47,7 +48,8 @@ export interface DataError {
 
 export type SettingsResult = { ok: true; settings: MailSettings } | { ok: false; error: DataError };
 
-export interface SettingsQuery {
+/** What the policy decides from: the account the directory found, and what was asked. */
+export interface SettingsInput {
   account: Account;
   /** The domain asked about, lower-case. */
   domain: string;
@@ -85,15 +87,15 @@ export function hostFor(account: Account, profile: ProviderProfile): { era: Era;
 }
 
 /** The login: a stored per-mailbox login, else the bare username on account-named domains, else the address. */
-export function loginFor(query: SettingsQuery, profile: ProviderProfile): string | null {
-  if (query.mailboxLogin) return query.mailboxLogin;
-  if (!query.address) return null;
-  if (profile.accountNamedDomains.includes(query.domain)) return query.account.username;
-  return query.address;
+export function loginFor(input: SettingsInput, profile: ProviderProfile): string | null {
+  if (input.mailboxLogin) return input.mailboxLogin;
+  if (!input.address) return null;
+  if (isAccountNamedDomain(profile, input.domain)) return input.account.username;
+  return input.address;
 }
 
-export function settingsFor(query: SettingsQuery, profile: ProviderProfile): SettingsResult {
-  const host = hostFor(query.account, profile);
+export function settingsFor(input: SettingsInput, profile: ProviderProfile): SettingsResult {
+  const host = hostFor(input.account, profile);
   if ('kind' in host) return { ok: false, error: host };
   const servers = PORTS.map((p) => ({ ...p, host: host.host }));
   return {
@@ -105,9 +107,9 @@ export function settingsFor(query: SettingsQuery, profile: ProviderProfile): Set
         displayShortName: profile.displayShortName,
         documentationUrl: profile.documentationUrl,
       },
-      domain: query.domain,
-      address: query.address ?? null,
-      login: loginFor(query, profile),
+      domain: input.domain,
+      address: input.address ?? null,
+      login: loginFor(input, profile),
       era: host.era,
       host: host.host,
       incoming: servers.filter((s) => s.protocol !== 'smtp'),

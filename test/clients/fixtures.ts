@@ -1,6 +1,6 @@
 // The client suite's own directory: one account per case the provider policy
 // distinguishes, and what a mail client must end up with for each address.
-import type { ImportAccount } from '../../src/directory/directory.js';
+import type { ImportAccount } from '../../src/model/account.js';
 
 export const CLIENT_ACCOUNTS: ImportAccount[] = [
   // Old era: mail<N>.pair.com; one mailbox has its own login.

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, createSecureContext, type TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { configFromEnv } from '../../src/config.js';
-import type { ImportAccount } from '../../src/directory/directory.js';
+import { configFromEnv } from '../../src/config/config.js';
+import { createDialects } from '../../src/dialects/index.js';
+import type { ImportAccount } from '../../src/model/account.js';
 import { SqliteDirectory } from '../../src/directory/sqlite.js';
 import { buildApp } from '../../src/http/app.js';
-import { defaultProvider } from '../../src/provider.js';
-import { createRenderers } from '../../src/render/renderers.js';
+import { defaultProvider } from '../../src/policy/provider-profile.js';
+import { Templates } from '../../src/templates.js';
 
 export interface TestPki {
   /** The CA certificate, PEM. */
@@ -95,7 +96,9 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   // A client set-up makes several requests per address; the suite makes many from one IP.
   const config = configFromEnv({ PUBLIC_URL: publicUrl, RATE_LIMIT_MAX: '1000000', HOST: '127.0.0.1', PORT: '0' });
-  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers(), secret: 'thunderbird-test-secret-0123456789' }, logger);
+  const secret = 'thunderbird-test-secret-0123456789';
+  const dialects = createDialects({ templates: new Templates(), profile: defaultProvider, publicUrl: config.publicUrl, secret });
+  const app = await buildApp({ config, directory, profile: defaultProvider, dialects, secret }, logger);
 
   const requests: RecordedRequest[] = [];
   app.server.on('request', (req, res) => {

@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Test } from 'tap';
-import { readAutoconfig, readAutodiscover } from '../support/client-rules.js';
+import { readAutoconfig } from '../support/autoconfig-clients.js';
+import { readAutodiscover } from '../support/autodiscover-clients.js';
 import { CLIENT_CASES, PUBLIC_URL, SERVICE_BASE_DOMAIN, SERVICE_HOST, type ClientCase } from './fixtures.js';
 import { missingTools, REQUIRED_TOOLS, spawnInLoopbackNamespace } from './netns.js';
 import type { ConfigReading, ProbeResult, ServerReading } from './probes.js';
@@ -163,7 +164,7 @@ const view = (c: { incoming: ServerReading; incomingAlternatives: ServerReading[
   outgoingAlternatives: c.outgoingAlternatives.map(normal),
 });
 
-/** The in-repo checker (test/support/client-rules.ts) must read the same bytes as Thunderbird did. */
+/** The in-repo checker (test/support/autoconfig-clients.ts, autodiscover-clients.ts) must read the same bytes as Thunderbird did. */
 function crossCheckAutoconfig(t: Test, body: string, email: string, config: ConfigReading, what: string): void {
   const reading = readAutoconfig(body, email);
   t.same(reading.problems, [], `${what}: the in-repo checker finds no problem in the answer Thunderbird read`);

@@ -3,14 +3,18 @@
 import type { Test } from 'tap';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
-import { configFromEnv, type Config } from '../../src/config.js';
-import type { Directory, ImportAccount } from '../../src/directory/directory.js';
+import { configFromEnv, type Config } from '../../src/config/config.js';
+import { createDialects } from '../../src/dialects/index.js';
+import { poxRequestBody } from '../../src/dialects/autodiscover-pox.js';
+import type { Directory } from '../../src/directory/directory.js';
 import { SqliteDirectory } from '../../src/directory/sqlite.js';
 import { buildApp } from '../../src/http/app.js';
-import { defaultProvider } from '../../src/provider.js';
-import type { ProfileSigner } from '../../src/render/profile-signer.js';
-import { createRenderers } from '../../src/render/renderers.js';
-import { readAutoconfig, readAutodiscover, type AutoconfigReading, type AutodiscoverReading } from './client-rules.js';
+import type { ImportAccount } from '../../src/model/account.js';
+import { defaultProvider } from '../../src/policy/provider-profile.js';
+import type { ProfileSigner } from '../../src/signing/profile-signer.js';
+import { Templates } from '../../src/templates.js';
+import { readAutoconfig, type AutoconfigReading } from './autoconfig-clients.js';
+import { readAutodiscover, type AutodiscoverReading } from './autodiscover-clients.js';
 
 const mailbox = (address: string, login: string) => ({ address, login });
 
@@ -67,7 +71,9 @@ export async function testApp(
     directory = sqlite;
   }
   const config = configFromEnv({ PUBLIC_URL: 'https://mailconf.pair-test.example', SERVICE_HOSTS: 'autoconfig.pair.com', ...options.env });
-  const app = await buildApp({ config, directory, profile: defaultProvider, renderers: createRenderers(), profileSigner: options.profileSigner, secret: config.secret ?? 'test-instance-secret-0123456789' }, logger);
+  const secret = config.secret ?? 'test-instance-secret-0123456789';
+  const dialects = createDialects({ templates: new Templates(), profile: defaultProvider, publicUrl: config.publicUrl, secret, signProfile: options.profileSigner?.sign });
+  const app = await buildApp({ config, directory, profile: defaultProvider, dialects, secret }, logger);
   // Every XML body the app sends in any test, however the test asked for it, is read by
   // the client-rules checker; the test fails if any client would reject one.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -117,20 +123,11 @@ export async function send(t: Test, app: FastifyInstance, opts: InjectOptions, e
   return { res, autodiscover };
 }
 
-/** The Outlook POX request body for `address` (escaped), in the given response schema. */
-export function poxRequest(
-  address: string | null,
-  schema = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a',
-  extra = '',
-): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-  return (
-    '<?xml version="1.0" encoding="utf-8"?>\n' +
-    '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">' +
-    '<Request>' +
-    (address === null ? '' : `<EMailAddress>${esc(address)}</EMailAddress>`) +
-    extra +
-    `<AcceptableResponseSchema>${esc(schema)}</AcceptableResponseSchema>` +
-    '</Request></Autodiscover>'
-  );
+/**
+ * The Outlook POX request body for `address` (escaped), in the given response schema, as
+ * Outlook sends it (with an XML declaration); `extra` is raw XML added to the Request.
+ */
+export function poxRequest(address: string | null, schema?: string, extra = ''): string {
+  const body = poxRequestBody(address, schema).replace('<AcceptableResponseSchema>', `${extra}<AcceptableResponseSchema>`);
+  return `<?xml version="1.0" encoding="utf-8"?>\n${body}`;
 }

@@ -1,0 +1,35 @@
+// Opens the directory a URL names for the server or a CLI command. A new embedded
+// directory opened by the server starts with the shipped demo accounts, so that
+// `npm start` answers something real at once.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DirectoryError, type Directory, type ImportSummary } from '../directory/directory.js';
+import { openBackend } from '../directory/open.js';
+import type { ProviderProfile } from '../policy/provider-profile.js';
+import { parseImportFile } from './accounts-file.js';
+
+export const DEMO_FILE = fileURLToPath(new URL('../../data/demo.json', import.meta.url));
+
+export type WhenMissing = 'load-demo' | 'create-empty' | 'fail';
+
+export interface OpenedDirectory {
+  directory: Directory;
+  /** What the demo data added, when a new directory was seeded with it. */
+  seeded: ImportSummary | null;
+}
+
+export async function openDirectory(url: string, whenMissing: WhenMissing, profile: ProviderProfile): Promise<OpenedDirectory> {
+  const { directory, created } = await openBackend(url, { mustExist: whenMissing === 'fail' });
+  if (!created || whenMissing !== 'load-demo') return { directory, seeded: null };
+  const parsed = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), profile);
+  if (!parsed.ok) {
+    await directory.close();
+    throw new DirectoryError(`demo data ${DEMO_FILE} is invalid: ${parsed.problems[0]!.position}: ${parsed.problems[0]!.reason}`);
+  }
+  try {
+    return { directory, seeded: await directory.importAccounts(parsed.accounts, { replace: false }) };
+  } catch (err) {
+    await directory.close();
+    throw err;
+  }
+}

@@ -1,0 +1,9 @@
+// The commands, in the order the help lists them: dispatch, the options each accepts and
+// the usage lines all come from this one list.
+import type { Command } from '../context.js';
+import { checkCommand } from './check.js';
+import { dnsCommand } from './dns.js';
+import { importCommand } from './import.js';
+import { lookupCommand } from './lookup.js';
+
+export const COMMANDS: readonly Command[] = [importCommand, lookupCommand, checkCommand, dnsCommand];

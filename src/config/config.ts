@@ -1,0 +1,186 @@
+// Everything the service and the CLI read from their environment, checked once at
+// start-up: the only module that reads environment variables.
+import proxyAddr from '@fastify/proxy-addr';
+import { parseDirectoryUrl } from '../directory/url.js';
+import { hostName } from '../model/address.js';
+import type { SigningFiles } from '../signing/pem.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** `sqlite:PATH` (the embedded default); checked by directory/url.ts. */
+  directoryUrl: string;
+  /** Where clients reach the service; its host is one of the service's own names. */
+  publicUrl: URL;
+  /** The service's own host names: PUBLIC_URL's host plus SERVICE_HOSTS, lower-case. */
+  serviceHosts: string[];
+  /** Requests per client IP per window; the window in milliseconds. */
+  rateLimit: { max: number; timeWindow: number };
+  /** As Fastify's `trustProxy`: false, true, a hop count, or addresses/CIDRs. */
+  trustProxy: boolean | number | string[];
+  logLevel: string;
+  logPretty: boolean;
+  /** A JSON file with provider facts laid over the built-in defaults. */
+  providerFile: string | undefined;
+  /** MAILCONF_SECRET: keys log address hashes and Apple profile ids; unset: see config/secret.ts. */
+  secret: string | undefined;
+  /** PEM files that sign Apple profiles (MOBILECONFIG_CERT, _KEY, _CHAIN); undefined: unsigned. */
+  mobileconfigSigning: MobileconfigSigningFiles | undefined;
+}
+
+export type MobileconfigSigningFiles = SigningFiles;
+
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export const DEFAULT_DIRECTORY = 'sqlite:./data/directory.db';
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+export function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+  const text = raw?.trim() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    proxyAddr.compile(list); // what Fastify will do with it: fail here, with our words
+  } catch (err) {
+    throw new ConfigError(`TRUST_PROXY must be true, a hop count, or addresses/CIDRs (${(err as Error).message})`);
+  }
+  return list;
+}
+
+/** MAILCONF_SECRET's shortest accepted length. */
+export const MIN_SECRET_LENGTH = 16;
+
+/**
+ * MOBILECONFIG_CERT and MOBILECONFIG_KEY go together (and MOBILECONFIG_CHAIN needs them):
+ * a half-configured signer is an error, never a silent fall-back to unsigned profiles.
+ */
+function mobileconfigSigning(env: NodeJS.ProcessEnv): MobileconfigSigningFiles | undefined {
+  const certFile = env.MOBILECONFIG_CERT || undefined;
+  const keyFile = env.MOBILECONFIG_KEY || undefined;
+  const chainFile = env.MOBILECONFIG_CHAIN || undefined;
+  if (!certFile && !keyFile) {
+    if (chainFile) throw new ConfigError('MOBILECONFIG_CHAIN is set but MOBILECONFIG_CERT and MOBILECONFIG_KEY are not');
+    return undefined;
+  }
+  if (!certFile) throw new ConfigError('MOBILECONFIG_KEY is set but MOBILECONFIG_CERT is not: set both to sign Apple profiles, or neither');
+  if (!keyFile) throw new ConfigError('MOBILECONFIG_CERT is set but MOBILECONFIG_KEY is not: set both to sign Apple profiles, or neither');
+  return { certFile, keyFile, chainFile };
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** RATE_LIMIT_WINDOW: milliseconds, or a count and a unit (`30 seconds`, `1 minute`, `2h`). */
+export function parseWindow(raw: string | undefined): number {
+  const text = raw?.trim().toLowerCase() || '1 minute';
+  const match = /^(\d+)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)?$/.exec(text);
+  const unit = match?.[2] === undefined ? 'ms' : match[2].startsWith('ms') || match[2].startsWith('milli') ? 'ms' : match[2][0]!;
+  const ms = match ? Number(match[1]) * UNIT_MS[unit]! : 0;
+  if (ms <= 0) {
+    throw new ConfigError(`RATE_LIMIT_WINDOW must be milliseconds or a count and a unit such as "30 seconds" (got "${raw}")`);
+  }
+  return ms;
+}
+
+/**
+ * Where clients reach the service (PUBLIC_URL, or the CLI's --public-url, named `name` in
+ * messages): an absolute http(s) URL without credentials, query or fragment.
+ */
+export function parsePublicUrl(raw: string, name = 'PUBLIC_URL'): URL {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL (got "${raw}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`${name} must be an http:// or https:// URL`);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`${name} must not carry credentials, a query or a fragment`);
+  }
+  return url;
+}
+
+/** MAILCONF_DIRECTORY (or the CLI's --directory), checked by the one directory URL reader. */
+function directoryUrlFrom(url: string): string {
+  try {
+    parseDirectoryUrl(url);
+  } catch {
+    // Its DirectoryError speaks of "the directory"; the operator set MAILCONF_DIRECTORY.
+    throw new ConfigError(`MAILCONF_DIRECTORY must have the form sqlite:PATH (got "${url}")`);
+  }
+  return url;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST || '0.0.0.0';
+  const publicUrl = parsePublicUrl(env.PUBLIC_URL || `http://localhost:${port}`);
+  const serviceHosts = [publicUrl.hostname, ...(env.SERVICE_HOSTS ?? '').split(',')]
+    .map((h) => hostName(h))
+    .filter((h, i, all) => h !== '' && all.indexOf(h) === i);
+  const directoryUrl = directoryUrlFrom(env.MAILCONF_DIRECTORY || DEFAULT_DIRECTORY);
+  const logLevel = (env.LOG_LEVEL || 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    host,
+    port,
+    directoryUrl,
+    publicUrl,
+    serviceHosts,
+    rateLimit: {
+      max: integer(env, 'RATE_LIMIT_MAX', 120, 1, 1_000_000),
+      timeWindow: parseWindow(env.RATE_LIMIT_WINDOW),
+    },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    logLevel,
+    logPretty: env.LOG_FORMAT === 'pretty',
+    providerFile: env.MAILCONF_PROVIDER || undefined,
+    secret: secretFromEnv(env),
+    mobileconfigSigning: mobileconfigSigning(env),
+  };
+}
+
+/** MAILCONF_SECRET when set (and long enough); undefined otherwise. */
+function secretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const secret = env.MAILCONF_SECRET;
+  if (secret === undefined || secret === '') return undefined;
+  if (secret.trim().length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`MAILCONF_SECRET must be at least ${MIN_SECRET_LENGTH} characters (for example: openssl rand -hex 32)`);
+  }
+  return secret;
+}
+
+/** What a `mailconf` command reads: its options first, then the environment. */
+export interface CliConfig {
+  directoryUrl: string;
+  providerFile: string | undefined;
+  /** --public-url, else PUBLIC_URL; undefined when neither is set (only `dns` needs it). */
+  publicUrl: string | undefined;
+}
+
+export function cliConfig(
+  env: NodeJS.ProcessEnv,
+  options: { directory?: string | undefined; provider?: string | undefined; publicUrl?: string | undefined },
+): CliConfig {
+  const publicUrl = options.publicUrl ?? env.PUBLIC_URL;
+  return {
+    // Not checked here: a wrong URL is reported by the command that opens it (exit 1).
+    directoryUrl: options.directory ?? (env.MAILCONF_DIRECTORY || DEFAULT_DIRECTORY),
+    providerFile: options.provider ?? (env.MAILCONF_PROVIDER || undefined),
+    publicUrl: publicUrl === undefined || publicUrl.trim() === '' ? undefined : publicUrl,
+  };
+}

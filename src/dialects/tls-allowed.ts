@@ -1,0 +1,39 @@
+// `/tls-allowed?domain=<name>`: may an on-demand TLS terminator (Caddy's `ask`) get a
+// certificate for this name? Yes (200) for `autoconfig.` and `autodiscover.` of a hosted
+// domain and for the service's own names; no (404) for anything else, so that a name
+// pointed at us by a stranger costs no certificate. The terminator reads only the status.
+import { isServiceHost, SERVICE_LABELS } from '../links.js';
+import { normalizeDomain } from '../model/address.js';
+import type { Resolution } from '../pipeline.js';
+import { textAnswer, textFailure, type Answer } from './answer.js';
+
+const YES = textAnswer(200, 'Certificate allowed');
+const NO = textAnswer(404, 'No certificate for this name');
+
+export type TlsAllowedRead = { ok: true; domain: string } | { ok: false; answer: Answer };
+
+/** The customer domain whose hosting decides, or the answer when the name alone decides. */
+export function readTlsAllowedRequest(rawName: string | undefined, serviceHosts: readonly string[]): TlsAllowedRead {
+  const name = rawName === undefined ? undefined : normalizeDomain(rawName);
+  if (!name) return { ok: false, answer: NO };
+  if (isServiceHost(serviceHosts, name)) return { ok: false, answer: YES };
+  const label = SERVICE_LABELS.find((l) => name.startsWith(`${l}.`));
+  // normalizeDomain again: `autoconfig.example` leaves a one-label name, which is no domain.
+  const domain = label ? normalizeDomain(name.slice(label.length + 1)) : undefined;
+  return domain ? { ok: true, domain } : { ok: false, answer: NO };
+}
+
+export function tlsAllowedAnswer(resolution: Resolution): Answer {
+  switch (resolution.kind) {
+    case 'settings':
+    // Hosted, but the account's data gives no host: the name is still ours to answer on.
+    case 'data-error':
+    // An account-named domain (pair.com): the provider's own, served by us.
+    case 'address-required':
+      return YES;
+    case 'unknown-domain':
+      return NO;
+    case 'unavailable':
+      return textFailure(resolution.kind);
+  }
+}

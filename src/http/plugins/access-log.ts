@@ -1,0 +1,51 @@
+// One log line per request: what an operator needs, never an address or a credential.
+// The address appears only as a keyed hash, so one customer's requests can be followed
+// without the address being in the logs.
+import { createHmac } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { MailTarget } from '../../model/address.js';
+
+export interface LogTarget {
+  domain: string;
+  /** A short hash of the address: lets operators correlate requests without logging it. */
+  addressHash?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    logTarget: LogTarget | null;
+  }
+}
+
+/**
+ * A short keyed hash of the address for logs: the same mailbox gives the same value, so
+ * operators can follow one customer's requests, but without the secret no one can test a
+ * guessed address against the logs.
+ */
+export function addressHash(address: string, secret: string): string {
+  return createHmac('sha256', secret).update(`log\0${address.toLowerCase()}`).digest('hex').slice(0, 12);
+}
+
+/** Remembers what a request asked about, for its log line. */
+export function noteLogTarget(request: FastifyRequest, target: MailTarget, secret: string): void {
+  request.logTarget = target.address
+    ? { domain: target.domain, addressHash: addressHash(target.address.address, secret) }
+    : { domain: target.domain };
+}
+
+export function accessLog(app: FastifyInstance): void {
+  app.decorateRequest('logTarget', null);
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        domain: request.logTarget?.domain,
+        address: request.logTarget?.addressHash,
+      },
+      'request',
+    );
+  });
+}

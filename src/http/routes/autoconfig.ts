@@ -1,0 +1,19 @@
+// Thunderbird autoconfig: GET/HEAD /mail/config-v1.1.xml and its .well-known twin.
+import type { FastifyInstance } from 'fastify';
+import { AUTOCONFIG_PATHS } from '../../links.js';
+import { readAutoconfigRequest } from '../../dialects/autoconfig.js';
+import type { AppContext } from '../context.js';
+import { lookupFor } from '../lookup.js';
+import { refuseOtherMethods, sendAnswer } from '../send.js';
+
+export async function autoconfigRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const dialect = ctx.dialects.autoconfig;
+  for (const url of AUTOCONFIG_PATHS) {
+    app.get<{ Querystring: { emailaddress?: string } }>(url, async (request, reply) => {
+      const target = readAutoconfigRequest(request.query.emailaddress, request.host);
+      if (!target) return sendAnswer(reply, dialect.noDomain);
+      return sendAnswer(reply, dialect.answer(await lookupFor(ctx, request, target)));
+    });
+    refuseOtherMethods(app, url, ['GET']);
+  }
+}

@@ -1,0 +1,31 @@
+// The settings page for people: GET/HEAD / (a form) and GET/HEAD /settings?emailaddress=…
+// Not on customers' autoconfig./autodiscover. names, which are for mail clients.
+import type { FastifyInstance } from 'fastify';
+import { textAnswer } from '../../dialects/answer.js';
+import { negotiate, readTypedTarget, servesPage } from '../../dialects/settings-page.js';
+import { HOME_PATH, SETTINGS_PATH } from '../../links.js';
+import type { AppContext } from '../context.js';
+import { lookupFor } from '../lookup.js';
+import { refuseOtherMethods, sendAnswer } from '../send.js';
+
+const NOT_HERE = textAnswer(404, 'Not found');
+
+export async function settingsPageRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const dialect = ctx.dialects.settingsPage;
+  const names = ctx.config;
+
+  app.get(HOME_PATH, async (request, reply) =>
+    sendAnswer(reply, servesPage(request.host, names) ? dialect.form() : NOT_HERE),
+  );
+  refuseOtherMethods(app, HOME_PATH, ['GET']);
+
+  app.get<{ Querystring: { emailaddress?: string } }>(SETTINGS_PATH, async (request, reply) => {
+    if (!servesPage(request.host, names)) return sendAnswer(reply, NOT_HERE);
+    const format = negotiate(request.headers.accept);
+    const raw = request.query.emailaddress ?? '';
+    const target = readTypedTarget(raw);
+    if ('status' in target) return sendAnswer(reply, dialect.problem(format, target, raw));
+    return sendAnswer(reply, dialect.answer(format, await lookupFor(ctx, request, target), target, raw));
+  });
+  refuseOtherMethods(app, SETTINGS_PATH, ['GET']);
+}

@@ -1,0 +1,28 @@
+// The endpoints' last step, and the 405 every path gives for the methods it does not answer.
+import type { FastifyInstance, FastifyReply, HTTPMethods } from 'fastify';
+import { methodNotAllowed, type Answer } from '../dialects/answer.js';
+
+/** Sends a dialect's Answer as it is: status, Content-Type, headers, body. */
+export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
+  reply.code(answer.status).type(answer.type);
+  if (answer.headers) reply.headers(answer.headers);
+  return reply.send(answer.body);
+}
+
+const METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/**
+ * Answers 405 with `Allow` for every method `url` does not answer (HEAD goes with GET). It
+ * replies in onRequest, before any body is read, so no body or Content-Type can turn it
+ * into a 413 or 415.
+ */
+export function refuseOtherMethods(app: FastifyInstance, url: string, answered: readonly ('GET' | 'POST')[]): void {
+  const allow = [...(answered.includes('GET') ? ['GET', 'HEAD'] : []), ...answered.filter((m) => m !== 'GET')].join(', ');
+  const refusal = methodNotAllowed(allow);
+  app.route({
+    method: METHODS.filter((m) => !answered.includes(m as 'GET' | 'POST')),
+    url,
+    onRequest: async (_request, reply) => sendAnswer(reply, refusal),
+    handler: async () => undefined,
+  });
+}

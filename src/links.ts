@@ -1,0 +1,66 @@
+// Where the service is: every public path it answers on, the URLs built from PUBLIC_URL,
+// and its own host names. Routes register these paths; dialects and the settings page
+// link to them; nothing else spells a path.
+import { hostName } from './model/address.js';
+
+/** Thunderbird autoconfig: on `autoconfig.<domain>`, and the .well-known form on `<domain>`. */
+export const AUTOCONFIG_PATHS = ['/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml'] as const;
+/** Outlook autodiscover (POX, MS-OXDSCLI). */
+export const AUTODISCOVER_PATH = '/autodiscover/autodiscover.xml';
+/** Autodiscover v2 (new Outlook, Outlook mobile). */
+export const AUTODISCOVER_JSON_PATH = '/autodiscover/autodiscover.json';
+/** Apple configuration profiles, and the alias some guides link to. */
+export const MOBILECONFIG_PATHS = ['/mobileconfig', '/email.mobileconfig'] as const;
+export const HOME_PATH = '/';
+export const SETTINGS_PATH = '/settings';
+export const TLS_ALLOWED_PATH = '/tls-allowed';
+export const HEALTH_PATH = '/healthz';
+
+/** The names customers point at us, one label above their domain (CNAMEs, certificates). */
+export const AUTOCONFIG_LABEL = 'autoconfig';
+export const AUTODISCOVER_LABEL = 'autodiscover';
+export const SERVICE_LABELS = [AUTOCONFIG_LABEL, AUTODISCOVER_LABEL] as const;
+
+/** Whether a host name is one of a customer's service names (`autoconfig.<domain>`, `autodiscover.<domain>`). */
+export function hasServiceLabel(name: string): boolean {
+  return SERVICE_LABELS.some((label) => name.startsWith(`${label}.`));
+}
+
+/** `<PUBLIC_URL><path>`: the service's own public URL for one of its paths (never the Host header). */
+export function publicUrlFor(publicUrl: URL, path: string): string {
+  return `${publicUrl.origin}${publicUrl.pathname.replace(/\/+$/, '')}${path}`;
+}
+
+/**
+ * encodeURIComponent, plus the characters it leaves alone that mean something to a shell
+ * or in a quoted attribute: `! ' ( ) *`. The result is safe inside '…' on a command line.
+ */
+export function encodeQueryValue(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+const withAddress = (path: string, address: string) => `${path}?emailaddress=${encodeQueryValue(address)}`;
+
+/** Where an Apple device downloads the profile for `address` (a path on this service). */
+export function appleProfilePath(address: string): string {
+  return withAddress(MOBILECONFIG_PATHS[0], address);
+}
+
+export function autoconfigPath(address: string): string {
+  return withAddress(AUTOCONFIG_PATHS[0], address);
+}
+
+export function autodiscoverJsonPath(address: string): string {
+  return `${AUTODISCOVER_JSON_PATH}?Email=${encodeQueryValue(address)}&Protocol=AutodiscoverV1`;
+}
+
+/** The settings page (text, JSON or HTML by Accept) for an address or a bare domain. */
+export function settingsPath(typed: string): string {
+  return withAddress(SETTINGS_PATH, typed);
+}
+
+/** Whether a Host header (any case, maybe a port) names one of the service's own hosts (PUBLIC_URL's, SERVICE_HOSTS). */
+export function isServiceHost(serviceHosts: readonly string[], host: string | undefined): boolean {
+  const name = hostName(host);
+  return name !== '' && serviceHosts.includes(name);
+}

@@ -1,0 +1,87 @@
+// The provider's facts: everything another hosting provider would change to reuse the
+// service lives here, as data, so adapting it needs a JSON file (config/provider-file.ts)
+// and no code change; and the provider's wording for people, beside the facts it explains.
+
+export interface ProviderProfile {
+  /** `emailProvider@id` in autoconfig; must be a valid host name (Thunderbird checks). */
+  id: string;
+  /** Shown by clients; the autoconfig draft allows at most 60 characters. */
+  displayName: string;
+  /** At most 20 characters (autoconfig draft). */
+  displayShortName: string;
+  /** Help page for customers, linked from every answer. */
+  documentationUrl: string;
+  /** First calendar day of the new era (`YYYY-MM-DD`), compared in `timeZone`. */
+  eraCutoff: string;
+  /** IANA zone in which account creation timestamps become calendar dates. */
+  timeZone: string;
+  /** Mail host of an old-era account; `{mailServer}` is the account's mail server number. */
+  oldEraHost: string;
+  /** Mail host of a new-era account; `{username}` is the account's username. */
+  newEraHost: string;
+  /** Domains whose local part names the account (`<username>@pair.com`). */
+  accountNamedDomains: string[];
+  /** Largest message accepted, in bytes, counted after encoding. */
+  maxMessageBytes: number;
+}
+
+export const defaultProvider: ProviderProfile = Object.freeze({
+  id: 'pair.com',
+  displayName: 'pair Networks Mail',
+  displayShortName: 'pair Mail',
+  documentationUrl: 'https://www.pair.com/support/kb/',
+  eraCutoff: '2011-06-01',
+  timeZone: 'America/New_York',
+  oldEraHost: 'mail{mailServer}.pair.com',
+  newEraHost: '{username}.mail.pairserver.com',
+  accountNamedDomains: Object.freeze(['pair.com']) as string[],
+  maxMessageBytes: 40 * 1024 * 1024,
+});
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Why `profile` cannot be used, or undefined when it can. */
+export function checkProvider(p: ProviderProfile): string | undefined {
+  const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+  if (!isText(p.id) || !HOSTNAME.test(p.id)) return 'id must be a lower-case host name';
+  if (!isText(p.displayName) || p.displayName.length > 60) return 'displayName must be 1-60 characters';
+  if (!isText(p.displayShortName) || p.displayShortName.length > 20) return 'displayShortName must be 1-20 characters';
+  if (!isText(p.documentationUrl) || !/^https?:\/\//.test(p.documentationUrl)) return 'documentationUrl must be an http(s) URL';
+  if (!isText(p.eraCutoff) || !/^\d{4}-\d{2}-\d{2}$/.test(p.eraCutoff)) return 'eraCutoff must be YYYY-MM-DD';
+  try {
+    new Intl.DateTimeFormat('en-CA', { timeZone: p.timeZone });
+  } catch {
+    return `timeZone "${String(p.timeZone)}" is not a known time zone`;
+  }
+  if (!isText(p.oldEraHost) || !p.oldEraHost.includes('{mailServer}')) return 'oldEraHost must contain {mailServer}';
+  if (!isText(p.newEraHost) || !p.newEraHost.includes('{username}')) return 'newEraHost must contain {username}';
+  if (!Array.isArray(p.accountNamedDomains) || !p.accountNamedDomains.every((d) => isText(d) && HOSTNAME.test(d))) {
+    return 'accountNamedDomains must be a list of lower-case host names';
+  }
+  if (!Number.isSafeInteger(p.maxMessageBytes) || p.maxMessageBytes <= 0) return 'maxMessageBytes must be a positive integer';
+  return undefined;
+}
+
+/**
+ * The message size limit in whole megabytes, and the attachments that fit once encoded:
+ * base64 (RFC 2045 section 6.8) turns 3 bytes into 4, plus line breaks, so 7/8 of the limit
+ * gives the provider's own "40 MB, about 35 MB of attachments".
+ */
+export function messageLimits(maxMessageBytes: number): { megabytes: number; attachmentMegabytes: number } {
+  const megabytes = Math.round(maxMessageBytes / (1024 * 1024));
+  return { megabytes, attachmentMegabytes: Math.floor(megabytes * 0.875) };
+}
+
+/** Why port 25 is not offered, in the words shown to people (settings page and text). */
+export const PORT_25_REASON =
+  'Port 25 is not offered: many internet providers block it, so a mail program set to it often cannot send. ' +
+  'Ports 465 and 587 are rarely blocked and always encrypted. Unencrypted connections are never offered.';
+
+/** The provider's rules for its SMTP service, shown to people, never to mail clients. */
+export const USAGE_RULES: readonly string[] = Object.freeze([
+  'For customers only, sending from the addresses of their own hosting accounts.',
+  'No mailing lists: the provider offers a mailing list service for those.',
+  'No large attachments.',
+  'No mail from unaffiliated addresses (addresses that are not yours).',
+  'No spam.',
+]);
