@@ -138,7 +138,7 @@ export function mobileconfigDialect(secret: string, sign?: ProfileSign): Mobilec
       if (resolution.kind !== 'settings') return textFailure(resolution.kind, 'No mail settings are published for this address');
       const { settings } = resolution;
       const ids = mobileconfigIds(secret, settings.address ?? '', settings.provider.id);
-      const profile = renderMobileconfig(settings, ids);
+      const unsigned = renderMobileconfig(settings, ids);
       return {
         status: 200,
         type: MOBILECONFIG_CONTENT_TYPE,
@@ -146,7 +146,7 @@ export function mobileconfigDialect(secret: string, sign?: ProfileSign): Mobilec
           'content-disposition': `attachment; filename="${settings.domain}.mobileconfig"`,
           'cache-control': 'no-store',
         },
-        body: sign ? await sign(profile) : profile,
+        body: sign ? await sign(unsigned) : unsigned,
       };
     },
   };
