@@ -403,6 +403,19 @@ t.test('openDirectory', async (t) => {
     }
     t.equal(existsSync(join(dir, 'directory.db')), false, 'a bare path is not opened');
 
+    // A 0-byte file would become an empty directory ("serving 0 accounts", every answer 404);
+    // a device or a /proc entry is no database at all.
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    for (const [file, why] of [[empty, /is empty \(0 bytes\)/], ['/proc/self/status', /is empty \(0 bytes\)/], ['/dev/null', /not a regular file/]] as const) {
+      for (const whenMissing of ['load-demo', 'create-empty', 'fail'] as const) {
+        const err = await caught(openDirectory(`sqlite:${file}`, whenMissing, defaultProvider));
+        t.type(err, DirectoryError, `${file} (${whenMissing})`);
+        t.match(err.message, why);
+      }
+    }
+    t.equal(readFileSync(empty, 'utf8'), '', 'the empty file is left as it was');
+
     const garbage = join(dir, 'garbage.db');
     writeFileSync(garbage, 'this is not a database, just some text that is long enough '.repeat(200));
     const err = await caught(openDirectory(`sqlite:${garbage}`, 'load-demo', defaultProvider));

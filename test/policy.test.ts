@@ -3,7 +3,7 @@ import type { Account } from '../src/model/account.js';
 import { calendarDate, parseCreated } from '../src/model/dates.js';
 import { eraOf } from '../src/policy/era.js';
 import { hostFor, loginFor, settingsFor } from '../src/policy/settings.js';
-import { defaultProvider as pair } from '../src/policy/provider-profile.js';
+import { checkProvider, defaultProvider as pair } from '../src/policy/provider-profile.js';
 
 const account = (over: Partial<Account> = {}): Account => ({ username: 'acct', created: '2009-01-01', mailServer: 12, ...over });
 const era = (created: string) => eraOf(created, pair.eraCutoff, pair.timeZone);
@@ -68,6 +68,12 @@ t.test('login rules', async (t) => {
   t.equal(loginFor({ account: a, domain: 'pair.com', address: 'acct@pair.com' }, pair), 'acct', 'bare username on pair.com');
   t.equal(loginFor({ account: a, domain: 'pair.com', address: 'acct@pair.com', mailboxLogin: 'other' }, pair), 'other');
   t.equal(loginFor({ account: a, domain: 'shop.example' }, pair), null, 'unknown without an address');
+  // A stored login equal to the rule's (any case) is no override: the answer must not tell
+  // a stored mailbox from an unknown one by letter case.
+  t.equal(loginFor({ account: a, domain: 'shop.example', address: 'JANE@shop.example', mailboxLogin: 'jane@shop.example' }, pair), 'JANE@shop.example');
+  t.equal(loginFor({ account: a, domain: 'shop.example', address: 'jane@shop.example', mailboxLogin: 'Jane@Shop.Example' }, pair), 'jane@shop.example');
+  t.equal(loginFor({ account: a, domain: 'pair.com', address: 'ACCT@pair.com', mailboxLogin: 'ACCT' }, pair), 'acct');
+  t.equal(loginFor({ account: a, domain: 'shop.example', address: 'JANE@shop.example', mailboxLogin: 'jane' }, pair), 'jane', 'a real override still wins');
 });
 
 t.test('settings: server order, ports, security and limits', async (t) => {
@@ -92,4 +98,20 @@ t.test('another provider adapts by configuration alone', async (t) => {
   t.match(r, { ok: true, settings: { host: 'legacy4.example.net', login: 'acct', provider: { id: 'example.net' } } });
   const n = settingsFor({ account: account({ created: '2020-01-01T00:00:00Z' }), domain: 'c.example' }, other);
   t.match(n, { ok: true, settings: { host: 'm.acct.example.net', login: null } });
+});
+
+t.test('the provider profile refuses host patterns that give no host name', async (t) => {
+  t.equal(checkProvider(pair), undefined, 'the built-in profile is usable');
+  for (const [field, value] of [
+    ['oldEraHost', 'mail {mailServer}.pair.com'],
+    ['oldEraHost', 'Mail{mailServer}.pair.com'],
+    ['oldEraHost', 'mail{mailServer}'],
+    ['oldEraHost', 'mail{mailServer}.pair.com/'],
+    ['newEraHost', '{username}_x.pairserver.com'],
+    ['newEraHost', '{username}..pairserver.com'],
+    ['newEraHost', 'https://{username}.pairserver.com'],
+  ] as const) {
+    t.match(checkProvider({ ...pair, [field]: value }), new RegExp(`^${field} ".*" must be a lower-case host name`), `${field}: ${value}`);
+  }
+  t.equal(checkProvider({ ...pair, oldEraHost: 'imap{mailServer}.mail.example.net', newEraHost: 'u-{username}.example.net' }), undefined);
 });

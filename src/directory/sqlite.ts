@@ -1,6 +1,6 @@
 // The embedded directory: one SQLite file, indexed so that a lookup is a primary-key
 // probe however many domains are stored.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Account, ImportAccount } from '../model/account.js';
@@ -33,31 +33,68 @@ interface HitRow extends Account {
   mailboxLogin: string | null;
 }
 
+/** One open database and the statements prepared on it. */
+interface Connection {
+  db: Database.Database;
+  byDomain: Database.Statement<{ domain: string; address: string | null }, HitRow>;
+  byUsername: Database.Statement<{ username: string; address: string | null }, HitRow>;
+  /** The file as it was when opened, to notice it damaged, replaced or removed under us. */
+  file: FileIdentity | undefined;
+}
+
+/**
+ * Inode and device tell a replaced file; size and modification time one written over in
+ * place, which SQLite itself may not notice while it serves pages from its cache (in WAL
+ * mode a reader checks the WAL index, not the main file). Our own writes change them too:
+ * that costs one reopen.
+ */
+interface FileIdentity {
+  ino: number;
+  dev: number;
+  size: number;
+  mtimeMs: number;
+}
+
+function identityOf(path: string): FileIdentity {
+  const { ino, dev, size, mtimeMs } = statSync(path);
+  return { ino, dev, size, mtimeMs };
+}
+
+/** How often (ms) a lookup checks that the file is still the one opened, or retries a broken one. */
+const RECHECK_MS = 1000;
+
+export interface SqliteOptions {
+  /** Refuse to create a new file: the directory must be there already. */
+  mustExist?: boolean;
+  /** Milliseconds between checks of the file under an open directory (tests: 0). */
+  recheckMs?: number;
+}
+
+/**
+ * The embedded directory. It follows its file: when a lookup fails (the file was damaged)
+ * or the file at the path is no longer the one opened (removed, replaced), the connection
+ * is dropped and reopened, at most once per `recheckMs`, on the file that is there now. It
+ * never creates a new, empty file after the first open, so a lost file answers "directory
+ * unavailable" (503), never "unknown domain", until it is restored.
+ */
 export class SqliteDirectory implements Directory {
   readonly description: string;
-  private readonly db: Database.Database;
-  private readonly byDomain: Database.Statement<{ domain: string; address: string | null }, HitRow>;
-  private readonly byUsername: Database.Statement<{ username: string; address: string | null }, HitRow>;
+  private readonly path: string;
+  private readonly recheckMs: number;
+  private conn: Connection | undefined;
+  private closed = false;
+  private checkedAt = 0;
+  private lastFault: unknown;
 
   /** Opens (creating when needed) the directory at `path`; `:memory:` for a throw-away one. */
-  constructor(path: string, options: { mustExist?: boolean } = {}) {
-    if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path, { fileMustExist: options.mustExist ?? false });
+  constructor(path: string, options: SqliteOptions = {}) {
+    this.path = path;
     this.description = `sqlite:${path}`;
-    try {
-      // WAL lets `mailconf import` write while the service keeps reading.
-      if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
-      this.db.pragma('foreign_keys = ON');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.exec(SCHEMA);
-    } catch (err) {
-      this.db.close(); // e.g. the file is not a SQLite database
-      throw err;
-    }
-    this.byDomain = this.db.prepare(
-      `SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`,
-    );
-    this.byUsername = this.db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = @username`);
+    this.recheckMs = options.recheckMs ?? RECHECK_MS;
+    checkExistingFile(path);
+    if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
+    this.conn = this.connect(options.mustExist ?? false, true);
+    this.checkedAt = Date.now();
   }
 
   /** True when a directory file already exists at `path`. */
@@ -65,16 +102,105 @@ export class SqliteDirectory implements Directory {
     return path === ':memory:' ? false : existsSync(path);
   }
 
+  private connect(mustExist: boolean, createSchema: boolean): Connection {
+    const db = new Database(this.path, { fileMustExist: mustExist });
+    try {
+      // WAL lets `mailconf import` write while the service keeps reading.
+      if (this.path !== ':memory:') db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      // A reopened file must already be a directory: tables are made only on first open.
+      if (createSchema) db.exec(SCHEMA);
+      return {
+        db,
+        byDomain: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`),
+        byUsername: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = @username`),
+        file: this.path === ':memory:' ? undefined : identityOf(this.path),
+      };
+    } catch (err) {
+      db.close(); // e.g. the file is not a SQLite database, or not ours
+      throw err;
+    }
+  }
+
+  /** Whether the file at the path is still the one `conn` has open. */
+  private sameFile(conn: Connection): boolean {
+    if (!conn.file) return true;
+    try {
+      const now = identityOf(this.path);
+      return now.ino === conn.file.ino && now.dev === conn.file.dev && now.size === conn.file.size && now.mtimeMs === conn.file.mtimeMs;
+    } catch {
+      return false;
+    }
+  }
+
+  private drop(conn: Connection): void {
+    if (this.conn === conn) this.conn = undefined;
+    try {
+      conn.db.close();
+    } catch {
+      // already unusable
+    }
+  }
+
+  /** The connection to use now: checked against its file, reopened when it was dropped. */
+  private current(): Connection {
+    if (this.closed) throw new Error(`directory ${this.description} is closed`);
+    const now = Date.now();
+    if (now - this.checkedAt < this.recheckMs) {
+      if (this.conn) return this.conn;
+      throw this.lastFault;
+    }
+    this.checkedAt = now;
+    if (this.conn && !this.sameFile(this.conn)) this.drop(this.conn);
+    if (!this.conn) {
+      try {
+        checkExistingFile(this.path);
+        this.conn = this.connect(true, false);
+      } catch (err) {
+        this.lastFault = err;
+        throw err;
+      }
+    }
+    return this.conn;
+  }
+
+  /** Runs `work` on the current connection; a failure drops it, so the next check reopens. */
+  private use<T>(work: (conn: Connection) => T): T {
+    const conn = this.current();
+    try {
+      return work(conn);
+    } catch (err) {
+      if (this.path !== ':memory:' && isStoreFault(err)) {
+        this.lastFault = err;
+        this.drop(conn);
+      }
+      throw err;
+    }
+  }
+
+  // The statements the lookups run (read by the query-plan test).
+  private get byDomain() {
+    return this.current().byDomain;
+  }
+
+  private get byUsername() {
+    return this.current().byUsername;
+  }
+
   async findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined> {
-    return toHit(this.byDomain.get({ domain, address: address ?? null }));
+    return toHit(this.use((c) => c.byDomain.get({ domain, address: address ?? null })));
   }
 
   async findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined> {
-    return toHit(this.byUsername.get({ username, address: address ?? null }));
+    return toHit(this.use((c) => c.byUsername.get({ username, address: address ?? null })));
   }
 
   async importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary> {
-    const db = this.db;
+    return this.use(({ db }) => this.write(db, accounts, options));
+  }
+
+  private write(db: Database.Database, accounts: ImportAccount[], options: { replace: boolean }): ImportSummary {
     const upsert = db.prepare<[string, string, number | null], { id: number }>(
       `INSERT INTO accounts (username, created, mail_server) VALUES (?, ?, ?)
        ON CONFLICT (username) DO UPDATE SET created = excluded.created, mail_server = excluded.mail_server
@@ -120,26 +246,25 @@ export class SqliteDirectory implements Directory {
 
   async *allAccounts(): AsyncIterable<Account> {
     // Streams rows: a million accounts never sit in memory at once.
-    yield* this.db
-      .prepare<[], Account>('SELECT username, created, mail_server AS mailServer FROM accounts ORDER BY username')
-      .iterate();
+    yield* this.use(({ db }) =>
+      db.prepare<[], Account>('SELECT username, created, mail_server AS mailServer FROM accounts ORDER BY username').iterate(),
+    );
   }
 
   async counts(): Promise<DirectoryCounts> {
-    const row = this.db
-      .prepare<[], DirectoryCounts>(
-        'SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM domains) AS domains',
-      )
-      .get()!;
-    return row;
+    return this.use(({ db }) =>
+      db.prepare<[], DirectoryCounts>('SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM domains) AS domains').get()!,
+    );
   }
 
+  /** A lookup as the endpoints run it (every table it touches), for a name that is never stored. */
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.use((c) => c.byDomain.get({ domain: '', address: '' }));
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    this.closed = true;
+    if (this.conn) this.drop(this.conn);
   }
 }
 
@@ -147,4 +272,21 @@ function toHit(row: HitRow | undefined): DirectoryHit | undefined {
   if (!row) return undefined;
   const { mailboxLogin, ...account } = row;
   return { account, mailboxLogin };
+}
+
+/** A fault of the store (damaged, missing or foreign file), not of the data asked for or written. */
+function isStoreFault(err: unknown): boolean {
+  return err instanceof Database.SqliteError && !/^SQLITE_(CONSTRAINT|BUSY|LOCKED)/.test(err.code);
+}
+
+/**
+ * An existing file must be a regular, non-empty file: SQLite would turn an empty one into an
+ * empty directory ("serving 0 accounts", every answer 404), and a device or /proc entry is
+ * no database at all (reading one may never end).
+ */
+function checkExistingFile(path: string): void {
+  if (path === ':memory:' || !existsSync(path)) return;
+  const stat = statSync(path);
+  if (!stat.isFile()) throw new Error(`${path} is not a regular file`);
+  if (stat.size === 0) throw new Error(`${path} is empty (0 bytes): not a mailconf directory (remove it, or import into a new path)`);
 }

@@ -40,6 +40,15 @@ export const defaultProvider: ProviderProfile = Object.freeze({
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/**
+ * Whether a host pattern gives a host name once its placeholder is filled in, so that a
+ * pattern such as `mail {mailServer}` or `{username}_x.example` is refused at start-up
+ * instead of giving clients a host that does not exist.
+ */
+function isHostPattern(pattern: string, placeholder: string, sample: string): boolean {
+  return HOSTNAME.test(pattern.replaceAll(placeholder, sample));
+}
+
 /** Why `profile` cannot be used, or undefined when it can. */
 export function checkProvider(p: ProviderProfile): string | undefined {
   const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
@@ -54,7 +63,13 @@ export function checkProvider(p: ProviderProfile): string | undefined {
     return `timeZone "${String(p.timeZone)}" is not a known time zone`;
   }
   if (!isText(p.oldEraHost) || !p.oldEraHost.includes('{mailServer}')) return 'oldEraHost must contain {mailServer}';
+  if (!isHostPattern(p.oldEraHost, '{mailServer}', '1')) {
+    return `oldEraHost "${p.oldEraHost}" must be a lower-case host name with {mailServer} in it (e.g. mail{mailServer}.example.com)`;
+  }
   if (!isText(p.newEraHost) || !p.newEraHost.includes('{username}')) return 'newEraHost must contain {username}';
+  if (!isHostPattern(p.newEraHost, '{username}', 'a')) {
+    return `newEraHost "${p.newEraHost}" must be a lower-case host name with {username} in it (e.g. {username}.mail.example.com)`;
+  }
   if (!Array.isArray(p.accountNamedDomains) || !p.accountNamedDomains.every((d) => isText(d) && HOSTNAME.test(d))) {
     return 'accountNamedDomains must be a list of lower-case host names';
   }

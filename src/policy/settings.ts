@@ -86,12 +86,23 @@ export function hostFor(account: Account, profile: ProviderProfile): { era: Era;
   return { era, host: profile.newEraHost.replaceAll('{username}', account.username) };
 }
 
-/** The login: a stored per-mailbox login, else the bare username on account-named domains, else the address. */
-export function loginFor(input: SettingsInput, profile: ProviderProfile): string | null {
-  if (input.mailboxLogin) return input.mailboxLogin;
+/** The login by rule: the bare username on account-named domains, else the address as typed. */
+function ruleLogin(input: SettingsInput, profile: ProviderProfile): string | null {
   if (!input.address) return null;
   if (isAccountNamedDomain(profile, input.domain)) return input.account.username;
   return input.address;
+}
+
+/**
+ * The login: a stored per-mailbox login, else the rule's. A stored login that is only the
+ * rule's own login in other letters' case is no override: answering it would tell a stored
+ * mailbox from an unknown one by the case of the answer alone (`KNOWN@` vs `XNOWN@`).
+ */
+export function loginFor(input: SettingsInput, profile: ProviderProfile): string | null {
+  const rule = ruleLogin(input, profile);
+  const stored = input.mailboxLogin;
+  if (stored && stored.toLowerCase() !== rule?.toLowerCase()) return stored;
+  return rule;
 }
 
 export function settingsFor(input: SettingsInput, profile: ProviderProfile): SettingsResult {

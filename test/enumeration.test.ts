@@ -1,0 +1,110 @@
+// Anti-enumeration: a mailbox the directory stores (with a login that is only its own
+// address in some letter case) and one it does not know must get byte-identical answers in
+// every dialect, for every spelling of the address, once the typed address itself is masked.
+// The one documented exception is a stored login override that really differs.
+import t from 'tap';
+import { SqliteDirectory } from '../src/directory/sqlite.js';
+import { poxRequestBody } from '../src/dialects/autodiscover-pox.js';
+import { encodeQueryValue } from '../src/links.js';
+import { testApp } from './support/app.js';
+
+const DOMAIN = 'enum.example';
+
+async function directory(): Promise<SqliteDirectory> {
+  const d = new SqliteDirectory(':memory:');
+  await d.importAccounts(
+    [
+      {
+        username: 'enumacct',
+        created: '2019-01-01',
+        mailServer: null,
+        domains: [DOMAIN],
+        mailboxes: [
+          { address: `known@${DOMAIN}`, login: `known@${DOMAIN}` },
+          { address: `other@${DOMAIN}`, login: `Other@Enum.Example` },
+        ],
+      },
+    ],
+    { replace: true },
+  );
+  return d;
+}
+
+interface Request {
+  name: string;
+  method: 'GET' | 'POST';
+  url: (address: string) => string;
+  body?: (address: string) => string;
+  headers?: Record<string, string>;
+}
+
+const REQUESTS: Request[] = [
+  { name: 'autoconfig', method: 'GET', url: (a) => `/mail/config-v1.1.xml?emailaddress=${encodeQueryValue(a)}` },
+  { name: 'POX', method: 'POST', url: () => '/autodiscover/autodiscover.xml', body: (a) => poxRequestBody(a), headers: { 'content-type': 'text/xml' } },
+  { name: 'autodiscover.json', method: 'GET', url: (a) => `/autodiscover/autodiscover.json?Email=${encodeQueryValue(a)}&Protocol=AutodiscoverV1` },
+  { name: 'mobileconfig', method: 'GET', url: (a) => `/mobileconfig?emailaddress=${encodeQueryValue(a)}` },
+  { name: 'settings (text)', method: 'GET', url: (a) => `/settings?emailaddress=${encodeQueryValue(a)}`, headers: { accept: 'text/plain' } },
+  { name: 'settings (JSON)', method: 'GET', url: (a) => `/settings?emailaddress=${encodeQueryValue(a)}`, headers: { accept: 'application/json' } },
+  { name: 'settings (HTML)', method: 'GET', url: (a) => `/settings?emailaddress=${encodeQueryValue(a)}`, headers: { accept: 'text/html' } },
+];
+
+/** Headers that differ per request whatever was asked. */
+const VOLATILE = /^(date|x-ratelimit-.*|request-id)$/;
+
+/** The answer with the typed local part (and the per-address profile ids) masked. */
+function masked(res: { statusCode: number; headers: Record<string, unknown>; body: string }, local: string) {
+  const mask = (text: string) =>
+    text
+      .split(local)
+      .join('LOCAL')
+      // Apple profile ids are keyed hashes of the address: different for any two addresses.
+      .replace(/[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}/g, 'UUID')
+      .replace(/mailconf\.[0-9a-f]{32}/g, 'mailconf.ID');
+  const headers = Object.fromEntries(
+    Object.entries(res.headers)
+      .filter(([name]) => !VOLATILE.test(name))
+      .map(([name, value]) => [name, mask(String(value))]),
+  );
+  return { status: res.statusCode, headers, body: mask(res.body) };
+}
+
+t.test('a stored mailbox and an unknown one answer alike, in every dialect and every spelling', async (t) => {
+  const { app } = await testApp(t, { directory: await directory(), env: { RATE_LIMIT_MAX: '100000', PUBLIC_URL: 'http://mailconf.pair-test.example' } });
+  const spellings: Array<[string, string]> = [
+    ['known', 'xnown'],
+    ['KNOWN', 'XNOWN'],
+    ['Known', 'Xnown'],
+    ['kNoWn', 'xNoWn'],
+    ['other', 'ither'],
+    ['OTHER', 'ITHER'],
+  ];
+  for (const r of REQUESTS) {
+    for (const [stored, unknown] of spellings) {
+      const ask = async (local: string) => {
+        const address = `${local}@${DOMAIN}`;
+        const res = await app.inject({
+          method: r.method,
+          url: r.url(address),
+          headers: { host: 'mailconf.pair-test.example', ...r.headers },
+          ...(r.body ? { payload: r.body(address) } : {}),
+        });
+        return masked(res, local);
+      };
+      const a = await ask(stored);
+      const b = await ask(unknown);
+      t.equal(a.status, 200, `${r.name} ${stored}: answered`);
+      t.same(a, b, `${r.name}: ${stored}@ and ${unknown}@ are indistinguishable`);
+    }
+  }
+});
+
+t.test('a real login override is the documented exception', async (t) => {
+  const d = await directory();
+  await d.importAccounts(
+    [{ username: 'enumacct', created: '2019-01-01', mailServer: null, domains: [DOMAIN], mailboxes: [{ address: `known@${DOMAIN}`, login: 'known-imap' }] }],
+    { replace: true },
+  );
+  const { app } = await testApp(t, { directory: d });
+  const res = await app.inject({ url: `/mail/config-v1.1.xml?emailaddress=KNOWN%40${DOMAIN}` });
+  t.match(res.body, '<username>known-imap</username>');
+});
