@@ -5,14 +5,10 @@
 // bounded in time and the server is stopped by its PID.
 //
 // Knobs (environment): BENCH_SECONDS per scenario (5), BENCH_CONNECTIONS (16).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { poxRequestBody } from '../dist/dialects/autodiscover-pox.js';
 import { positive } from './knobs.mjs';
+import { startServer } from './server.mjs';
 
 const SECONDS = positive('BENCH_SECONDS', 5);
 const CONNECTIONS = positive('BENCH_CONNECTIONS', 16);
@@ -71,43 +67,14 @@ async function run(port, scenario) {
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'mailconf-bench-http-'));
-  const child = spawn(process.execPath, ['dist/server.js'], {
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      RATE_LIMIT_MAX: '1000000',
-      MAILCONF_DIRECTORY: `sqlite:${join(dir, 'directory.db')}`,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = await startServer({ env: { RATE_LIMIT_MAX: '1000000' } });
   try {
-    // The start-up line says where it listens; after it, request lines are drained unread.
-    const port = await new Promise((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error('the server did not start within 20 s')), 20_000);
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-        const match = /mailconf listening on http:\/\/[^:]+:(\d+)/.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          child.stdout.removeAllListeners('data');
-          child.stdout.resume();
-          resolve(Number(match[1]));
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`the server exited (${code}) before listening`)));
-    });
-    console.log(`mailconf on 127.0.0.1:${port}; ${CONNECTIONS} connections in flight, ${SECONDS} s per scenario\n`);
+    console.log(`mailconf on 127.0.0.1:${server.port}; ${CONNECTIONS} connections in flight, ${SECONDS} s per scenario\n`);
     const rows = [];
-    for (const scenario of SCENARIOS) rows.push(await run(port, scenario));
+    for (const scenario of SCENARIOS) rows.push(await run(server.port, scenario));
     console.table(rows);
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 
