@@ -39,9 +39,24 @@ async function main(): Promise<void> {
       `serving ${counts.accounts} accounts and ${counts.domains} domains from ${directory.description}`,
   );
 
+  // Shutdown stops listening at once and answers every request already on its way (Fastify
+  // return503OnClosing is off; Node closes idle connections). A client that is silent or
+  // stalls mid-request would keep the process alive (and Node stops enforcing the request
+  // deadlines once the server closes), so after SHUTDOWN_TIMEOUT every connection left is
+  // closed: the process ends well within Fly's kill_timeout (fly.toml) whatever clients do.
   const stop = async (signal: string) => {
     logger.info(`${signal}: shutting down`);
+    const deadline = setTimeout(() => {
+      logger.warn(`shutdown: closing the connections still open after ${config.shutdownTimeout} ms`);
+      app.server.closeAllConnections();
+    }, config.shutdownTimeout);
+    // Should closing still hang (a hook that never returns), the process ends anyway.
+    setTimeout(() => {
+      logger.error('shutdown did not finish: exiting');
+      process.exit(1);
+    }, config.shutdownTimeout + 2000).unref();
     await app.close();
+    clearTimeout(deadline);
     await directory.close();
     process.exit(0);
   };

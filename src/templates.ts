@@ -5,9 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import type { Template, TemplateSource } from './dialects/template.js';
+import { TemplateError, type Template, type TemplateSource } from './dialects/template.js';
 
-export class TemplateError extends Error {}
+export { TemplateError };
 
 /** The project's `templates/` folder, from either `src/` or the compiled `dist/` (one level below the root). */
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates/', import.meta.url));

@@ -41,3 +41,18 @@ t.test('parseTypedTarget: an address or a bare domain, as people type them', asy
   t.same(parseTypedTarget('Her-Shop.Example'), { domain: 'her-shop.example' });
   for (const bad of ['', 'jane@', 'a@b@c.example', 'not a domain', 'localhost']) t.equal(parseTypedTarget(bad), undefined, bad);
 });
+
+t.test('parseAddress refuses what XML 1.0 cannot hold (section 2.2) and control characters', async (t) => {
+  const { isXmlText, isXmlCodePoint } = await import('../src/model/text.js');
+  for (const c of ['\u0000', '\u0001', '\u0008', '\u000B', '\u000C', '\u001F', '\u007F', '\u0085', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uFFFE', '\uFFFF', '\t', '\n', '\r']) {
+    t.equal(parseAddress(`ja${c}ne@x.example`), undefined, JSON.stringify(c));
+    t.equal(parseAddress(`jane@x${c}.example`), undefined, `${JSON.stringify(c)} in the domain`);
+  }
+  for (const ok of ['jörg@x.example', '😀@x.example', '\uE000\uFFFD@x.example', '\u{10FFFF}@x.example']) {
+    t.equal(parseAddress(ok)?.localPart, ok.split('@')[0], JSON.stringify(ok));
+  }
+  t.ok(isXmlText('tab\tnewline\ncr\r😀\uFFFD'));
+  for (const bad of ['\u0000', '\u0001', '\uD800', 'a\uDC00', '\uD83D', '\uFFFE', '\uFFFF']) t.notOk(isXmlText(bad), JSON.stringify(bad));
+  t.same([0, 1, 8, 9, 10, 13, 0x1f, 0x20, 0xd7ff, 0xd800, 0xdfff, 0xe000, 0xfffd, 0xfffe, 0xffff, 0x10000, 0x10ffff, 0x110000].map(isXmlCodePoint),
+    [false, false, false, true, true, true, false, true, true, false, false, true, true, false, false, true, true, false]);
+});

@@ -1,4 +1,6 @@
+import type { InjectOptions } from 'fastify';
 import t from 'tap';
+import { clientKey } from '../src/http/client-ip.js';
 import { addressHash } from '../src/http/plugins/access-log.js';
 import { DownDirectory, testApp } from './support/app.js';
 
@@ -88,4 +90,49 @@ t.test('TRUST_PROXY=1 (Fly.io): the right-most X-Forwarded-For entry is the clie
   t.equal((await req('203.0.113.9')).statusCode, 200);
   t.equal((await req('198.51.100.1, 203.0.113.9')).statusCode, 429, 'a client-written entry does not change the bucket');
   t.equal((await req('203.0.113.10')).statusCode, 200);
+});
+
+t.test('every answer counts against the budget: 404, 405, 414 and undecodable URLs too', async (t) => {
+  const lookup = { url: '/mail/config-v1.1.xml?emailaddress=a%40newbie.example' };
+  const kinds: Array<[string, InjectOptions, number]> = [
+    ['404', { url: '/nothing-here' }, 404],
+    ['405', { method: 'DELETE', url: '/mail/config-v1.1.xml' }, 405],
+    ['414', { url: `/mail/config-v1.1.xml?x=${'a'.repeat(5000)}` }, 414],
+    ['undecodable URL', { url: '/%E0%A4%A' }, 400],
+    ['bad Host', { url: '/mail/config-v1.1.xml', headers: { host: 'autoconfig.newbie.example:abc' } }, 400],
+  ];
+  for (const [kind, opts, status] of kinds) {
+    const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '60000' } });
+    const inject = (o: InjectOptions) => app.inject({ remoteAddress: '192.0.2.20', ...o });
+    t.equal((await inject(opts)).statusCode, status, `${kind} answered`);
+    t.equal((await inject(opts)).statusCode, status, `${kind} answered again`);
+    t.equal((await inject(opts)).statusCode, 429, `a third ${kind} is over the limit`);
+    t.equal((await inject(lookup)).statusCode, 429, `two ${kind} answers spent the budget of lookups`);
+  }
+});
+
+t.test('IPv6 clients are counted by /64, IPv4 by address (IPv4-mapped IPv6 as IPv4)', async (t) => {
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '60000' } });
+  const from = async (remoteAddress: string) => (await app.inject({ url: '/mail/config-v1.1.xml?emailaddress=a%40newbie.example', remoteAddress })).statusCode;
+  t.equal(await from('2001:db8:1:2::1'), 200);
+  t.equal(await from('2001:db8:1:2:ffff:ffff:ffff:fffe'), 200);
+  t.equal(await from('2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd'), 429, 'another address of the same /64 shares its budget');
+  t.equal(await from('2001:db8:1:3::1'), 200, 'the next /64 is another client');
+  t.equal(await from('192.0.2.30'), 200);
+  t.equal(await from('::ffff:192.0.2.30'), 200, 'the IPv4-mapped form is the same client');
+  t.equal(await from('192.0.2.30'), 429);
+  t.equal(await from('192.0.2.31'), 200, 'IPv4 neighbours are other clients');
+});
+
+t.test('clientKey: the one notion of a client for the rate limit and the connection cap', async (t) => {
+  t.equal(clientKey('192.0.2.1'), '192.0.2.1');
+  t.equal(clientKey('::ffff:192.0.2.1'), '192.0.2.1');
+  t.equal(clientKey('::FFFF:192.0.2.1'), '192.0.2.1');
+  t.equal(clientKey('::ffff:c000:201'), '192.0.2.1', 'the hex spelling of the same');
+  t.equal(clientKey('2001:db8::1'), '2001:db8:0:0::/64');
+  t.equal(clientKey('2001:DB8:0:0:1:2:3:4'), '2001:db8:0:0::/64');
+  t.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+  t.equal(clientKey('::1'), '0:0:0:0::/64');
+  t.equal(clientKey('2001:db8:1:2:3:4:192.0.2.1'), '2001:db8:1:2::/64');
+  t.equal(clientKey('::'), '0:0:0:0::/64');
 });

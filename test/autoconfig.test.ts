@@ -1,4 +1,7 @@
 import t from 'tap';
+import { autoconfigDialect } from '../src/dialects/autoconfig.js';
+import { Templates } from '../src/templates.js';
+import { storedLoginSettings, UNWRITABLE_LOGINS } from './property/arbitraries.js';
 import { DownDirectory, send, testApp } from './support/app.js';
 
 const PATHS = ['/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml'];
@@ -227,4 +230,63 @@ t.test('directory down: 503 with Retry-After, nothing leaked', async (t) => {
   t.equal(res.headers['retry-after'], '30');
   t.notMatch(res.body, /ECONNREFUSED|secret|5432/);
   t.match(rawLogs(), 'directory unavailable');
+});
+
+t.test('characters XML forbids in the address make it malformed: absent, and the answer stays well-formed', async (t) => {
+  const { app } = await testApp(t);
+  // Raw U+FFFE, U+FFFF and C0 controls; a lone surrogate cannot arrive (its UTF-8 is undecodable).
+  for (const bad of ['\uFFFE', '\uFFFF', '\u0001', '\u0008', '\u000B', '\u001F']) {
+    const email = `ja${bad}ne@newbie.example`;
+    const { res } = await send(t, app, { url: PATHS[0] + q(email), headers: { host: 'autoconfig.newbie.example' } });
+    t.equal(res.statusCode, 200, `${JSON.stringify(bad)}: falls back to the Host`);
+    t.match(res.body, '<username>%EMAILADDRESS%</username>');
+    t.notOk(res.body.includes(bad), 'the character is not in the answer');
+    const hostless = await app.inject({ url: PATHS[0] + q(email), headers: { host: 'mailconf.pair-test.example' } });
+    t.equal(hostless.statusCode, 404, 'and without a Host naming a domain there is none');
+  }
+  const surrogate = await send(t, app, { url: `${PATHS[0]}?emailaddress=ja%ED%A0%80ne%40newbie.example`, headers: { host: 'autoconfig.newbie.example' } });
+  t.match(surrogate.res.body, '<username>%EMAILADDRESS%</username>');
+});
+
+t.test('a stored value XML cannot hold is a data error (500), never XML that is not well-formed', async (t) => {
+  const dialect = autoconfigDialect(new Templates());
+  for (const login of UNWRITABLE_LOGINS) {
+    const settings = storedLoginSettings(login);
+    const answer = dialect.answer({ kind: 'settings', settings });
+    t.equal(answer.status, 500, JSON.stringify(login));
+    t.equal(answer.type, 'text/plain; charset=utf-8');
+    t.notMatch(String(answer.body), /bad|login/);
+  }
+});
+
+t.test('headers: nosniff always; an address answer is private, no-store; the domain answer is not', async (t) => {
+  const { app } = await testApp(t);
+  const mailbox = await app.inject({ url: PATHS[0] + q('jane@newbie.example') });
+  t.equal(mailbox.statusCode, 200);
+  t.equal(mailbox.headers['x-content-type-options'], 'nosniff');
+  t.equal(mailbox.headers['cache-control'], 'private, no-store', 'it names the login');
+  const domain = await app.inject({ url: PATHS[0], headers: { host: 'autoconfig.newbie.example' } });
+  t.equal(domain.statusCode, 200);
+  t.equal(domain.headers['x-content-type-options'], 'nosniff');
+  t.notOk(domain.headers['cache-control'], 'the same for every mailbox of the domain');
+  for (const url of [PATHS[0] + q('x@unknown.example'), PATHS[0] + q('x@broken-old.example')]) {
+    const res = await app.inject({ url });
+    t.equal(res.headers['x-content-type-options'], 'nosniff', `${res.statusCode} text answer`);
+  }
+  const refused = await app.inject({ method: 'DELETE', url: PATHS[0] });
+  t.equal(refused.statusCode, 405);
+  t.equal(refused.headers['x-content-type-options'], 'nosniff');
+});
+
+t.test('a % in the address (legal: RFC 5321 atext) is answered with the placeholder, never written literally', async (t) => {
+  const { app } = await testApp(t);
+  for (const email of ['a%b@newbie.example', '100%@newbie.example', '%41%@newbie.example']) {
+    const { res, autoconfig } = await send(t, app, { url: PATHS[0] + q(email) }, email);
+    t.equal(res.statusCode, 200, email);
+    t.match(res.body, '<username>%EMAILADDRESS%</username>');
+    t.equal(res.body.match(/%/g)?.length, 12, 'only the placeholders carry a %');
+    for (const reading of Object.values(autoconfig!.clients)) t.equal(reading.incoming?.username, email, 'each client fills in the address');
+  }
+  // A stored login with a % cannot be said to clients at all (and import refuses one).
+  t.equal(autoconfigDialect(new Templates()).answer({ kind: 'settings', settings: storedLoginSettings('jane%imap') }).status, 500);
 });

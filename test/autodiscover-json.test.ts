@@ -203,3 +203,28 @@ t.test('other methods get 405 with Allow, on both forms', async (t) => {
     }
   }
 });
+
+t.test('characters XML forbids in the address: 400 InvalidRequest, like any malformed address', async (t) => {
+  const { app } = await testApp(t);
+  for (const bad of ['%EF%BF%BE', '%EF%BF%BF', '%01', '%1F']) {
+    for (const url of [`${BASE}?Email=ja${bad}ne%40newbie.example&Protocol=AutodiscoverV1`, `${BASE}/v1.0/ja${bad}ne@newbie.example?Protocol=AutodiscoverV1`]) {
+      const res = await app.inject({ url });
+      t.equal(res.statusCode, 400, url);
+      t.same(JSON.parse(res.body), { ErrorCode: 'InvalidRequest', ErrorMessage: 'The email address is not valid.' });
+    }
+  }
+});
+
+t.test('headers: every answer is nosniff and private (each is for one address)', async (t) => {
+  const { app } = await testApp(t);
+  for (const url of [
+    `${BASE}?Email=jane%40newbie.example&Protocol=AutodiscoverV1`,
+    `${BASE}?Email=x%40unknown.example&Protocol=AutodiscoverV1`,
+    `${BASE}?Email=nobody&Protocol=AutodiscoverV1`,
+    `${BASE}?Email=jane%40newbie.example&Protocol=Other`,
+  ]) {
+    const res = await app.inject({ url });
+    t.equal(res.headers['x-content-type-options'], 'nosniff', url);
+    t.equal(res.headers['cache-control'], 'private', `${res.statusCode}: never kept by a shared cache`);
+  }
+});

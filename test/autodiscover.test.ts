@@ -1,4 +1,8 @@
 import t, { type Test } from 'tap';
+import { autodiscoverPoxDialect, MAX_AUTODISCOVER_BODY, MAX_AUTODISCOVER_ELEMENTS } from '../src/dialects/autodiscover-pox.js';
+import { Templates } from '../src/templates.js';
+import { readAutodiscover } from './support/autodiscover-clients.js';
+import { storedLoginSettings, UNWRITABLE_LOGINS } from './property/arbitraries.js';
 import { DownDirectory, poxRequest, send, testApp as plainTestApp } from './support/app.js';
 
 const PATH = '/autodiscover/autodiscover.xml';
@@ -73,12 +77,70 @@ t.test('error 601 in the requested namespace for schemas we do not serve', async
   const mobile = await send(t, app, post(poxRequest('jane@newbie.example', MOBILESYNC_NS)));
   t.equal(mobile.res.statusCode, 200);
   t.match(mobile.autodiscover!.error, { code: 601, responseNamespace: MOBILESYNC_NS });
-  const odd = 'urn:example:other&"<schema>';
+  const odd = "urn:example:other&'schema?x=1#y";
   const other = await send(t, app, post(poxRequest('jane@newbie.example', odd)));
   t.match(other.autodiscover!.error, { code: 601, responseNamespace: odd });
-  t.match(other.res.body, 'xmlns="urn:example:other&amp;&quot;&lt;schema&gt;"');
+  t.match(other.res.body, 'xmlns="urn:example:other&amp;&#x27;schema?x&#x3D;1#y"');
 });
 
+t.test('error 601 echoes only a namespace that is a URI: never markup, controls or references', async (t) => {
+  const { app } = await testApp(t);
+  // Not URIs (RFC 3986): answered in Exchange's generic namespace.
+  for (const schema of ['urn:example:other&"<schema>', 'example/other', 'urn:exämple:other', 'urn:a b']) {
+    const { res, autodiscover } = await send(t, app, post(poxRequest('jane@newbie.example', schema)));
+    t.match(autodiscover!.error, { code: 601, responseNamespace: ERROR_NS }, schema);
+    t.notMatch(res.body, /&lt;schema|example\/other|exämple|urn:a/, `${schema}: not echoed`);
+  }
+  // Characters XML forbids, raw or as references, make the request itself not well-formed.
+  const raw = ['\u0001', '\u001F', '\uFFFE', '\uFFFF'];
+  const refs = ['&#1;', '&#x1;', '&#xFFFF;', '&#xFFFE;', '&#xD800;', '&#0;', '&#x110000;', '&#99999999999;'];
+  for (const bad of [...raw, ...refs]) {
+    const body = poxRequest('jane@newbie.example', 'urn:x').replace('urn:x', `urn:x${bad}y`);
+    const { res, autodiscover } = await send(t, app, post(body));
+    t.match(autodiscover!.error, { code: 600, responseNamespace: ERROR_NS }, JSON.stringify(bad));
+    t.notMatch(res.body, /urn:x|&amp;#/, `${JSON.stringify(bad)}: nothing of it echoed`);
+  }
+});
+
+t.test('characters XML forbids in the address, raw or as references: error 600, well-formed, nothing echoed', async (t) => {
+  const { app, rawLogs } = await testApp(t);
+  const raw = ['\u0001', '\u0008', '\u001F', '\uFFFE', '\uFFFF'];
+  const refs = ['&#1;', '&#x1F;', '&#xFFFE;', '&#xFFFF;', '&#xD800;', '&#xDFFF;', '&#0;', '&#x110000;'];
+  for (const bad of [...raw, ...refs]) {
+    const { res, autodiscover } = await send(t, app, post(poxRequest('x@newbie.example').replace('x@', `ja${bad}ne@`)));
+    t.equal(res.statusCode, 200, JSON.stringify(bad));
+    t.match(autodiscover!.error, { code: 600, message: 'Invalid Request' }, JSON.stringify(bad));
+    t.notMatch(res.body, /ne@|&amp;#|<LoginName>/, 'no address, no reference in the answer');
+  }
+  // An `&` that starts no reference is not text (XML 1.0 section 2.4), nor is a
+  // reference to a forbidden character inside CDATA turned into that character.
+  for (const cdata of ['ja&#xFFFF;ne@', 'ja&ne@']) {
+    const body = poxRequest('x@newbie.example').replace('<EMailAddress>x@', `<EMailAddress><![CDATA[${cdata}]]>`);
+    t.match((await send(t, app, post(body))).autodiscover!.error, { code: 600 }, cdata);
+  }
+  t.notMatch(rawLogs(), /ja.?ne|&#x?[0-9A-F]+;/i, 'the log names neither the address nor the reference');
+});
+
+t.test('the log says what kind of problem a body had, never what it said', async (t) => {
+  const ctx = await testApp(t);
+  const bodies = [
+    poxRequest('jane@newbie.example').replace('jane@', '&secret-entity-name;jane@'),
+    poxRequest('jane@newbie.example').replace('<Request>', '<Request><__proto__>secret-proto-text</__proto__>'),
+    '<Autodiscover><Request><secret-tag-name></Request></Autodiscover>',
+    poxRequest('jane@newbie.example').replace('jane@', 'secret\u0001jane@'),
+    poxRequest('jane@newbie.example').replace('jane@', 'secret&#1;jane@'),
+  ];
+  for (const body of bodies) await send(t, ctx.app, post(body));
+  const reasons = ctx.logs.filter((l) => l.msg === 'invalid autodiscover request').map((l) => l.reason);
+  t.same(reasons, [
+    'a reference to an undeclared entity',
+    'XML the parser refuses',
+    'not well-formed XML (line 1)',
+    'a character XML does not allow',
+    'a character reference to a character XML does not allow',
+  ]);
+  t.notMatch(ctx.rawLogs(), /secret|jane/, 'nothing from the body is logged');
+});
 t.test('error 600 for malformed, empty, address-less and LegacyDN-only requests', async (t) => {
   const { app } = await testApp(t);
   const bodies: Record<string, string> = {
@@ -116,9 +178,7 @@ t.test('DOCTYPEs and entities are refused: no expansion, no file read', async (t
 
 t.test('XML the parser cannot take is error 600, never a 500', async (t) => {
   const { app } = await testApp(t);
-  const deep = `<Autodiscover><Request>${'<a>'.repeat(7000)}${'</a>'.repeat(7000)}</Request></Autodiscover>`;
   for (const body of [
-    deep,
     poxRequest('jane@newbie.example').replace('<Request>', '<Request><__proto__>x</__proto__>'),
     poxRequest('jane@newbie.example').replace('<Request>', '<Request><constructor>x</constructor>'),
   ]) {
@@ -129,7 +189,6 @@ t.test('XML the parser cannot take is error 600, never a 500', async (t) => {
   const surrogate = await send(t, app, post(poxRequest('x@newbie.example').replace('x@', 'ja&#xD800;ne@')));
   t.notMatch(surrogate.res.body, /\uFFFD|\uD800/, 'no broken characters in the answer');
 });
-
 t.test('an unknown schema is echoed only when it can be a namespace name', async (t) => {
   const { app } = await testApp(t);
   for (const schema of ['has spaces in it', 'x'.repeat(300)]) {
@@ -138,15 +197,33 @@ t.test('an unknown schema is echoed only when it can be a namespace name', async
   }
 });
 
-t.test('a body over 64 KiB gets 413', async (t) => {
-  const { app } = await testApp(t);
-  const big = poxRequest('jane@newbie.example').replace('<Request>', `<Request><!--${'x'.repeat(70 * 1024)}-->`);
-  const res = await app.inject(post(big));
-  t.equal(res.statusCode, 413);
-  const fits = poxRequest('jane@newbie.example').replace('<Request>', `<Request><!--${'x'.repeat(60 * 1024)}-->`);
-  t.equal((await app.inject(post(fits))).statusCode, 200);
-});
+t.test('bodies are small: over 4 KiB 413, more than 32 elements 600 before parsing', async (t) => {
+  const ctx = await testApp(t);
+  const { app } = ctx;
+  t.equal(MAX_AUTODISCOVER_BODY, 4096);
+  t.equal(MAX_AUTODISCOVER_ELEMENTS, 32);
+  const request = poxRequest('jane@newbie.example');
+  const padded = (n: number) => request.replace('<Request>', `<Request><!--${'x'.repeat(n)}-->`);
+  const exact = padded(MAX_AUTODISCOVER_BODY - request.length - '<!---->'.length);
+  t.equal(Buffer.byteLength(exact), MAX_AUTODISCOVER_BODY);
+  t.equal((await app.inject(post(exact))).statusCode, 200, 'a body of exactly the limit is read');
+  t.equal((await app.inject(post(`${exact} `))).statusCode, 413, 'one byte more is not');
+  t.equal((await app.inject(post(padded(70 * 1024)))).statusCode, 413);
+  // What a real client sends fits with room to spare: Outlook's request with a LegacyDN.
+  const outlook = poxRequest('jane@newbie.example', undefined, '<LegacyDN>/o=First Organization/ou=Exchange/cn=Recipients/cn=jane</LegacyDN>');
+  t.match((await send(t, app, post(outlook))).res.body, '<Server>newbie.mail.pairserver.com</Server>');
 
+  // Tens of thousands of siblings no longer fit; what fits is counted before parsing.
+  const siblings = (n: number) => request.replace('<Request>', `<Request>${'<a/>'.repeat(n)}`);
+  const many = await send(t, app, post(siblings(MAX_AUTODISCOVER_ELEMENTS)));
+  t.equal(many.autodiscover!.error?.code, 600);
+  t.match(ctx.logs.filter((l) => l.msg === 'invalid autodiscover request').at(-1), { reason: `more than ${MAX_AUTODISCOVER_ELEMENTS} elements` });
+  const few = await send(t, app, post(siblings(MAX_AUTODISCOVER_ELEMENTS - 6)));
+  t.match(few.res.body, '<Server>newbie.mail.pairserver.com</Server>', 'a few unknown elements are read past');
+  const deep = `<Autodiscover><Request>${'<a>'.repeat(300)}${'</a>'.repeat(300)}</Request></Autodiscover>`;
+  t.ok(deep.length < MAX_AUTODISCOVER_BODY);
+  t.equal((await send(t, app, post(deep))).autodiscover!.error?.code, 600, 'deep nesting: refused by the count too');
+});
 t.test('XML metacharacters in the address come back escaped', async (t) => {
   const { app } = await testApp(t);
   const email = `a&b<c>"d'e@newbie.example`;
@@ -196,5 +273,35 @@ t.test('other methods get 405', async (t) => {
     const res = await app.inject({ method, url: PATH });
     t.equal(res.statusCode, 405, method);
     t.equal(res.headers.allow, 'GET, HEAD, POST');
+  }
+});
+
+t.test('a stored value XML cannot hold is error 602, never XML that is not well-formed', async (t) => {
+  const dialect = autodiscoverPoxDialect(new Templates());
+  for (const login of UNWRITABLE_LOGINS) {
+    const settings = storedLoginSettings(login);
+    const answer = dialect.answer({ kind: 'settings', settings });
+    const reading = readAutodiscover(String(answer.body));
+    t.same(reading.problems, [], 'well-formed, and every client reads it');
+    t.match(reading.error, { code: 602 }, JSON.stringify(login));
+    t.notMatch(String(answer.body), /bad|login/);
+  }
+});
+
+t.test('headers: nosniff always; a mailbox answer private, no-store; POST errors private; GET answers neither', async (t) => {
+  const { app } = await testApp(t);
+  const settings = await app.inject(post(poxRequest('jane@newbie.example')));
+  t.match(settings.body, '<LoginName>');
+  t.equal(settings.headers['x-content-type-options'], 'nosniff');
+  t.equal(settings.headers['cache-control'], 'private, no-store', 'it names the login');
+  for (const body of [poxRequest('x@unknown.example'), poxRequest('jane'), 'not XML', poxRequest('jane@newbie.example', MOBILESYNC_NS), poxRequest('x@broken-old.example')]) {
+    const res = await app.inject(post(body));
+    t.equal(res.headers['x-content-type-options'], 'nosniff');
+    t.equal(res.headers['cache-control'], 'private', `${res.body.match(/<ErrorCode>(\d+)/)?.[1]}: for that request alone`);
+  }
+  for (const host of ['autodiscover.newbie.example', 'autodiscover.unknown.example']) {
+    const res = await app.inject({ url: PATH, headers: { host, ...HTTPS } });
+    t.equal(res.headers['x-content-type-options'], 'nosniff', host);
+    t.notOk(res.headers['cache-control'], `${host}: the domain's answer`);
   }
 });

@@ -7,6 +7,8 @@ t.test('defaults', async (t) => {
   t.equal(c.publicUrl.href, 'http://localhost:8080/');
   t.same(c.serviceHosts, ['localhost']);
   t.same(c.rateLimit, { max: 120, timeWindow: 60_000 });
+  t.same(c.connections, { headersTimeout: 10_000, requestTimeout: 20_000, keepAliveTimeout: 5_000, maxPerClient: 64 });
+  t.equal(c.shutdownTimeout, 5_000);
 });
 
 t.test('environment overrides', async (t) => {
@@ -25,6 +27,15 @@ t.test('RATE_LIMIT_WINDOW in milliseconds or words', async (t) => {
     ['2 minutes', 120_000], ['2h', 7_200_000], ['500ms', 500], ['10 s', 10_000], ['1 Hour', 3_600_000],
   ];
   for (const [raw, ms] of cases) t.equal(parseWindow(raw), ms, String(raw));
+});
+
+t.test('connection bounds and the shutdown deadline, in milliseconds or words', async (t) => {
+  const c = configFromEnv({
+    HEADERS_TIMEOUT: '2 seconds', REQUEST_TIMEOUT: '3000', KEEP_ALIVE_TIMEOUT: '500ms', MAX_CONNECTIONS_PER_CLIENT: '8', SHUTDOWN_TIMEOUT: '1 minute',
+  });
+  t.same(c.connections, { headersTimeout: 2000, requestTimeout: 3000, keepAliveTimeout: 500, maxPerClient: 8 });
+  t.equal(c.shutdownTimeout, 60_000);
+  t.same(configFromEnv({ HEADERS_TIMEOUT: '20s' }).connections.headersTimeout, 20_000, 'as long as the request deadline is allowed');
 });
 
 t.test('TRUST_PROXY as Fastify understands it', async (t) => {
@@ -50,6 +61,14 @@ t.test('bad values stop start-up with a clear message', async (t) => {
     [{ RATE_LIMIT_WINDOW: 'soon' }, /RATE_LIMIT_WINDOW must be/],
     [{ RATE_LIMIT_WINDOW: '0' }, /RATE_LIMIT_WINDOW must be/],
     [{ TRUST_PROXY: '10.0.0.0/99' }, /TRUST_PROXY must be/],
+    [{ HEADERS_TIMEOUT: 'slowly' }, /HEADERS_TIMEOUT must be milliseconds or a count and a unit/],
+    [{ REQUEST_TIMEOUT: '0' }, /REQUEST_TIMEOUT must be/],
+    [{ KEEP_ALIVE_TIMEOUT: '0' }, /KEEP_ALIVE_TIMEOUT must be/],
+    [{ KEEP_ALIVE_TIMEOUT: '11 minutes' }, /KEEP_ALIVE_TIMEOUT must be .* to 10 minutes/],
+    [{ SHUTDOWN_TIMEOUT: '1 hour' }, /SHUTDOWN_TIMEOUT must be/],
+    [{ HEADERS_TIMEOUT: '30 seconds' }, /HEADERS_TIMEOUT \(30000 ms\) must not be longer than REQUEST_TIMEOUT \(20000 ms\)/],
+    [{ MAX_CONNECTIONS_PER_CLIENT: '0' }, /MAX_CONNECTIONS_PER_CLIENT must be a whole number from 1/],
+    [{ MAX_CONNECTIONS_PER_CLIENT: 'many' }, /MAX_CONNECTIONS_PER_CLIENT/],
   ] as const) {
     t.throws(() => configFromEnv(env), { constructor: ConfigError, message }, JSON.stringify(env));
   }

@@ -272,3 +272,24 @@ t.test('the validator respects the provider profile', async (t) => {
   t.notOk(r.ok);
   if (!r.ok) t.same(positions(r.problems), ['accounts[0].domains[1]'], 'pair.com is an ordinary domain there');
 });
+
+t.test('usernames, logins and mailbox addresses with characters XML forbids or control characters are refused', async (t) => {
+  // JSON can carry all of these (as \uXXXX escapes); none can reach an answer. A `%`
+  // is refused in usernames and logins only: autoconfig clients would read it as a
+  // placeholder, while an address with one is answered with the placeholder itself.
+  const bad = ['\u0001', '\u001f', '\u007f', '\u0085', '\ud800', '\udfff', '\ufffe', '\uffff', '%'];
+  for (const c of bad) {
+    const name = JSON.stringify(c);
+    const user = problems(t, file(good({ username: `sh${c}op` })));
+    t.same(positions(user), ['accounts[0].username'], `username with ${name}`);
+    t.match(user[0]!.reason, /without spaces, control characters or "%"/);
+    const login = problems(t, file(good({ domains: ['shop.example'], mailboxes: [{ address: 'a@shop.example', login: `lo${c}gin` }] })));
+    t.same(positions(login), ['accounts[0].mailboxes[0].login'], `login with ${name}`);
+    if (c === '%') continue;
+    const address = problems(t, file(good({ domains: ['shop.example'], mailboxes: [{ address: `a${c}b@shop.example`, login: 'x' }] })));
+    t.same(positions(address), ['accounts[0].mailboxes[0].address'], `address with ${name}`);
+  }
+  // Any other Unicode is fine, astral characters (surrogate pairs) included.
+  const ok = accepted(t, file(good({ username: 'jörg😀', domains: ['shop.example'], mailboxes: [{ address: 'jörg%😀@shop.example', login: 'jörg😀-imap' }] })));
+  t.match(ok[0], { username: 'jörg😀', mailboxes: [{ address: 'jörg%😀@shop.example', login: 'jörg😀-imap' }] });
+});

@@ -9,8 +9,9 @@ import t from 'tap';
 import { instanceSecret } from '../src/config/secret.js';
 import { configFromEnv } from '../src/config/config.js';
 import type { MailSettings } from '../src/policy/settings.js';
-import { MobileconfigError, mobileconfigIds, mobileconfigValue, renderMobileconfig, uuidFromBytes } from '../src/dialects/mobileconfig.js';
+import { MobileconfigError, mobileconfigDialect, mobileconfigIds, mobileconfigValue, renderMobileconfig, uuidFromBytes } from '../src/dialects/mobileconfig.js';
 import { readPlist, type PlistData } from './support/plist-reader.js';
+import { storedLoginSettings, UNWRITABLE_LOGINS } from './property/arbitraries.js';
 import { DownDirectory, testApp } from './support/app.js';
 
 const PATHS = ['/mobileconfig', '/email.mobileconfig'];
@@ -269,4 +270,43 @@ t.test('UUIDs: version 8 and the RFC 4122 variant, from the first 16 bytes', asy
   const ids = mobileconfigIds(SECRET, 'jane@newbie.example', 'pair.com');
   t.match(ids.profileUuid, UUID);
   t.match(ids.payloadUuid, UUID);
+});
+
+t.test('characters XML forbids in the address: 400 before anything is rendered, and no address in the log', async (t) => {
+  const ctx = await testApp(t, { env: { MAILCONF_SECRET: SECRET } });
+  for (const bad of ['\uFFFE', '\uFFFF', '\u0001', '\u001F']) {
+    const email = `secret${bad}mailbox@newbie.example`;
+    const res = await ctx.app.inject({ url: PATHS[0] + q(email) });
+    t.equal(res.statusCode, 400, JSON.stringify(bad));
+    t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+    t.match(res.body, /not a valid email address/);
+  }
+  const surrogate = await ctx.app.inject({ url: `${PATHS[0]}?emailaddress=secret%ED%A0%80mailbox%40newbie.example` });
+  t.equal(surrogate.statusCode, 400, 'a lone surrogate (undecodable) is no address either');
+  t.notOk(ctx.logs.some((l) => (l.level as number) >= 50), 'no error logged');
+  t.notMatch(ctx.rawLogs(), 'secret', 'the address is never logged');
+});
+
+t.test('a stored value XML cannot hold is a data error (500), never a throw', async (t) => {
+  const dialect = mobileconfigDialect(SECRET);
+  for (const login of UNWRITABLE_LOGINS) {
+    const settings = storedLoginSettings(login);
+    const answer = await dialect.answer({ kind: 'settings', settings });
+    t.equal(answer.status, 500, JSON.stringify(login));
+    t.equal(answer.type, 'text/plain; charset=utf-8');
+    t.notMatch(String(answer.body), /bad|login|jane/);
+  }
+});
+
+t.test('headers: the profile is private, no-store and nosniff; the failures are private', async (t) => {
+  const { app } = await testApp(t, { env: { MAILCONF_SECRET: SECRET } });
+  const res = await app.inject({ url: PATHS[0] + q('jane@newbie.example') });
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['cache-control'], 'private, no-store', 'it names the address and its login');
+  t.equal(res.headers['x-content-type-options'], 'nosniff');
+  for (const query of ['', q('nobody'), q('x@unknown.example'), q('x@broken-old.example')]) {
+    const failure = await app.inject({ url: PATHS[0] + query });
+    t.equal(failure.headers['cache-control'], 'private', `${failure.statusCode}: for that address alone`);
+    t.equal(failure.headers['x-content-type-options'], 'nosniff');
+  }
 });

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
-import { startServer as start, waitFor } from './support/server.js';
+import { destroyAll, exchange } from './hostile/raw-client.js';
+import { poxRequest } from './support/app.js';
+import { exited, listeningPort, startServer as start, waitFor } from './support/server.js';
 
 t.test('first start seeds the demo directory, says where it listens, answers, and stops on SIGTERM', async (t) => {
   const dir = t.testdir();
@@ -36,4 +38,49 @@ t.test('bad configuration stops start-up with one clear line', async (t) => {
     t.equal(code, 1, JSON.stringify(env));
     t.match(server.err(), message);
   }
+});
+
+t.test('SIGTERM: requests on their way are answered, and no client holds the process past SHUTDOWN_TIMEOUT', async (t) => {
+  const dir = t.testdir();
+  const server = start({ MAILCONF_DIRECTORY: `sqlite:${join(dir, 'directory.db')}`, SHUTDOWN_TIMEOUT: '1500ms' });
+  t.teardown(() => {
+    destroyAll();
+    server.child.kill('SIGKILL');
+  });
+  const port = await listeningPort(server);
+  const autoconfig = 'GET /mail/config-v1.1.xml?emailaddress=sales%40oldtimer-shop.example HTTP/1.1\r\nHost: autoconfig.oldtimer-shop.example\r\n';
+  const body = poxRequest('sales@oldtimer-shop.example');
+  const pox = `POST /autodiscover/autodiscover.xml HTTP/1.1\r\nHost: autodiscover.oldtimer-shop.example\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  const [halfHead, halfBody, silent, stalled, idle] = [
+    // the head's last CRLF comes after SIGTERM
+    exchange({ port, pieces: [autoconfig, '\r\n'], gapMs: 600, timeoutMs: 8000 }),
+    // so does the second half of the body
+    exchange({ port, pieces: [pox + body.slice(0, 100), body.slice(100)], gapMs: 600, timeoutMs: 8000 }),
+    // a connection that never says a word
+    exchange({ port, pieces: [], timeoutMs: 8000 }),
+    // a head that never ends
+    exchange({ port, pieces: ['GET /healthz HTTP/1.1\r\nHost: x\r\nX-Never: '], timeoutMs: 8000 }),
+    // an answered request, then idle
+    exchange({ port, pieces: [`${autoconfig}\r\n`], timeoutMs: 8000 }),
+  ];
+  await new Promise((r) => setTimeout(r, 300)); // every connection is open and has sent its first part
+  const signalled = Date.now();
+  server.child.kill('SIGTERM');
+  const code = await exited(server, 6000);
+  const took = Date.now() - signalled;
+  t.equal(code, 0, 'the process exits, with 0');
+  t.ok(took < 1500 + 1500, `within SHUTDOWN_TIMEOUT and a margin (${took} ms)`);
+
+  const [head, pbody, quiet, never, kept] = await Promise.all([halfHead, halfBody, silent, stalled, idle]);
+  t.equal(head.responses[0]?.status, 200, 'a request whose head completes during shutdown is answered, not given 503');
+  t.match(head.responses[0]?.body, '<hostname>mail123.pair.com</hostname>');
+  t.equal(head.responses[0]?.headers.connection, 'close', 'and told the connection ends');
+  t.equal(pbody.responses[0]?.status, 200, 'a request whose body completes during shutdown is answered');
+  t.match(pbody.responses[0]?.body, 'mail123.pair.com');
+  for (const [name, result] of [['silent', quiet], ['stalled', never], ['idle', kept]] as const) {
+    t.ok(result.closedByServer, `the ${name} connection was closed`);
+    t.notOk(result.responses.some((r) => r.status === 503), `no 503 on the ${name} connection`);
+  }
+  t.equal(kept.responses[0]?.status, 200, 'the idle connection had its answer');
+  t.match(server.out(), /SIGTERM: shutting down/);
 });

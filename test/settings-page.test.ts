@@ -427,3 +427,35 @@ t.test('customer-facing autoconfig./autodiscover. names carry no page (404), the
   t.notOk(servesPage('autoconfig.pair.com', { serviceHosts: [] }));
   t.ok(servesPage(undefined, { serviceHosts: [] }));
 });
+
+t.test('characters XML forbids in what was typed: 400 invalid-address, and the form does not echo them', async (t) => {
+  const { app } = await testApp(t);
+  for (const bad of ['%EF%BF%BE', '%EF%BF%BF', '%01', '%1F', '%7F']) {
+    const url = `/settings?emailaddress=ja${bad}ne%40newbie.example`;
+    const html = await app.inject({ url, headers: { accept: CHROME } });
+    t.equal(html.statusCode, 400, url);
+    t.match(byId(html.body, 'problem'), /not a valid email address/);
+    t.match(html.body, 'name="emailaddress" value=""', 'the field is left empty');
+    t.notMatch(html.body, /ja.?ne/);
+    const json = await app.inject({ url, headers: { accept: 'application/json' } });
+    t.equal(JSON.parse(json.body).error, 'invalid-address');
+  }
+});
+
+t.test('headers: an address answer is private, no-store; a domain answer none; a problem private', async (t) => {
+  const { app } = await testApp(t);
+  for (const accept of [CHROME, 'application/json', '*/*']) {
+    const mailbox = await app.inject({ url: q('jane@newbie.example'), headers: { accept } });
+    t.equal(mailbox.headers['cache-control'], 'private, no-store', `${accept}: it names the login`);
+    pageHeaders(t, mailbox.headers, accept);
+    const domain = await app.inject({ url: q('newbie.example'), headers: { accept } });
+    t.equal(domain.statusCode, 200);
+    t.notOk(domain.headers['cache-control'], `${accept}: the domain's settings name no mailbox`);
+    for (const typed of ['jane@unknown.example', 'nobody']) {
+      const problem = await app.inject({ url: q(typed), headers: { accept } });
+      t.equal(problem.headers['cache-control'], 'private', `${problem.statusCode}: the answer to what one person typed`);
+    }
+  }
+  const form = await app.inject({ url: '/' });
+  t.notOk(form.headers['cache-control'], 'the form is the same for everyone');
+});

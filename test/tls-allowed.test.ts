@@ -89,7 +89,7 @@ t.test('directory down: 503 with Retry-After (the terminator asks again), servic
   t.equal((await app.inject({ url: ask('www.newbie.example') })).statusCode, 404, 'no lookup needed');
 });
 
-t.test('a loopback terminator is exempt from rate limiting; anyone else is limited', async (t) => {
+t.test("a loopback terminator's asks are exempt from rate limiting; anyone else is limited", async (t) => {
   const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '60000' } });
   for (let i = 0; i < 10; i++) {
     t.equal((await app.inject({ url: ask('autoconfig.newbie.example'), remoteAddress: '127.0.0.1' })).statusCode, 200, `ask ${i + 1}`);
@@ -100,6 +100,36 @@ t.test('a loopback terminator is exempt from rate limiting; anyone else is limit
   const stranger: number[] = [];
   for (let i = 0; i < 3; i++) stranger.push((await app.inject({ url: ask('autoconfig.newbie.example'), remoteAddress: '198.51.100.4' })).statusCode);
   t.same(stranger, [200, 200, 429], 'a remote caller cannot probe domains without limit');
+});
+
+t.test("behind Caddy (README): only the terminator's own asks are exempt; forwarded clients are limited by their own address", async (t) => {
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '60000', TRUST_PROXY: '127.0.0.1' } });
+  // What Caddy's reverse_proxy adds to every request it forwards from the Internet.
+  const forwarded = (client: string) => ({ 'x-forwarded-for': client, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'autoconfig.newbie.example', via: '1.1 Caddy' });
+  const probe = (client: string, headers: Record<string, string> = forwarded(client)) =>
+    app.inject({ url: ask('autoconfig.newbie.example'), remoteAddress: '127.0.0.1', headers });
+  const prober: number[] = [];
+  for (let i = 0; i < 3; i++) prober.push((await probe('203.0.113.5')).statusCode);
+  t.same(prober, [200, 200, 429], 'a client Caddy forwards cannot probe which domains are hosted without limit');
+  t.equal((await probe('203.0.113.6')).statusCode, 200, 'each forwarded client has its own budget');
+  // Any one forwarding header makes a request forwarded, so counted: with X-Forwarded-For
+  // against that client (spent above), with the others against the loopback peer (two).
+  const one: Record<string, string> = { 'x-forwarded-for': '203.0.113.5', forwarded: 'for=203.0.113.5', via: '1.1 Caddy', 'x-real-ip': '203.0.113.5', 'x-forwarded-host': 'x', 'x-forwarded-proto': 'https' };
+  const counted: number[] = [];
+  for (const [name, value] of Object.entries(one)) counted.push((await probe('', { [name]: value })).statusCode);
+  t.same(counted, [429, 200, 200, 429, 429, 429], 'each forwarding header alone makes the request counted');
+  // Caddy's `ask` itself: a plain GET from loopback with no forwarding headers.
+  for (let i = 0; i < 10; i++) t.equal((await probe('', {})).statusCode, 200, `ask ${i + 1}`);
+});
+
+t.test('without TRUST_PROXY a loopback peer that forwards for someone is counted as loopback, not exempt', async (t) => {
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_WINDOW: '60000' } });
+  const statuses: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject({ url: ask('autoconfig.newbie.example'), remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+    statuses.push(res.statusCode);
+  }
+  t.same(statuses, [200, 200, 429]);
 });
 
 t.test('other methods get 405 with Allow', async (t) => {

@@ -3,6 +3,7 @@
 import type { ImportAccount, ImportMailbox } from '../model/account.js';
 import { normalizeDomain, parseAddress } from '../model/address.js';
 import { parseCreated } from '../model/dates.js';
+import { isXmlText } from '../model/text.js';
 import { isAccountNamedDomain, mailboxBelongsTo } from '../policy/account-named.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
 
@@ -16,7 +17,14 @@ export type ImportParse = { ok: true; accounts: ImportAccount[] } | { ok: false;
 
 const ACCOUNT_FIELDS = new Set(['username', 'created', 'mailServer', 'domains', 'mailboxes']);
 const MAILBOX_FIELDS = new Set(['address', 'login']);
-const TOKEN = /^[^\s\p{Cc}]+$/u;
+// Usernames and logins reach every answer (a login names the mailbox's account in XML,
+// plist, HTML and text): no whitespace, no control characters, nothing XML 1.0 cannot hold
+// (section 2.2, Char: lone surrogates, U+FFFE, U+FFFF), and no `%`, which autoconfig
+// clients read as the start of a placeholder (%EMAILADDRESS%); so no stored value can break
+// an answer.
+const isToken = (v: unknown, max: number): v is string =>
+  typeof v === 'string' && v.length <= max && /^[^\s\p{Cc}%]+$/u.test(v) && isXmlText(v);
+const TOKEN_RULE = 'characters without spaces, control characters or "%"';
 const MAX_PROBLEMS = 100;
 
 type JsonObject = Record<string, unknown>;
@@ -49,8 +57,8 @@ export function parseImportFile(text: string, profile: ProviderProfile): ImportP
     for (const key of Object.keys(raw)) if (!ACCOUNT_FIELDS.has(key)) problem(`${at}.${key}`, 'unknown field');
 
     let username = '';
-    if (typeof raw.username !== 'string' || !TOKEN.test(raw.username) || raw.username.length > 64) {
-      problem(`${at}.username`, 'required: 1-64 characters without spaces');
+    if (!isToken(raw.username, 64)) {
+      problem(`${at}.username`, `required: 1-64 ${TOKEN_RULE}`);
     } else {
       username = raw.username.toLowerCase();
       const first = usernames.get(username);
@@ -108,8 +116,8 @@ export function parseImportFile(text: string, profile: ProviderProfile): ImportP
           if (!mailboxBelongsTo(address, username, domains, profile)) {
             return problem(`${pos}.address`, `${address.address} is not in one of this account's domains`);
           }
-          if (typeof m.login !== 'string' || !TOKEN.test(m.login) || m.login.length > 254) {
-            return problem(`${pos}.login`, 'required: 1-254 characters without spaces');
+          if (!isToken(m.login, 254)) {
+            return problem(`${pos}.login`, `required: 1-254 ${TOKEN_RULE}`);
           }
           const key = address.address.toLowerCase();
           if (mailboxSeen.has(key)) return problem(`${pos}.address`, `${key} is listed twice`);

@@ -18,6 +18,10 @@ export interface Config {
   rateLimit: { max: number; timeWindow: number };
   /** As Fastify's `trustProxy`: false, true, a hop count, or addresses/CIDRs. */
   trustProxy: boolean | number | string[];
+  /** What one client may hold open, times in milliseconds (applied by http/plugins/connections.ts). */
+  connections: ConnectionLimits;
+  /** After SIGTERM, how long (ms) open connections may take to finish before they are closed. */
+  shutdownTimeout: number;
   logLevel: string;
   logPretty: boolean;
   /** A JSON file with provider facts laid over the built-in defaults. */
@@ -29,6 +33,17 @@ export interface Config {
 }
 
 export type MobileconfigSigningFiles = SigningFiles;
+
+export interface ConnectionLimits {
+  /** HEADERS_TIMEOUT: from a connection's first byte (or, silent, from its opening) to a complete request head. */
+  headersTimeout: number;
+  /** REQUEST_TIMEOUT: from a request's first byte to its last, body included. */
+  requestTimeout: number;
+  /** KEEP_ALIVE_TIMEOUT: how long a connection may sit idle between requests. */
+  keepAliveTimeout: number;
+  /** MAX_CONNECTIONS_PER_CLIENT: open connections per client address (IPv6: per /64), trusted proxies aside. */
+  maxPerClient: number;
+}
 
 export class ConfigError extends Error {}
 
@@ -82,16 +97,44 @@ function mobileconfigSigning(env: NodeJS.ProcessEnv): MobileconfigSigningFiles |
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** RATE_LIMIT_WINDOW: milliseconds, or a count and a unit (`30 seconds`, `1 minute`, `2h`). */
-export function parseWindow(raw: string | undefined): number {
-  const text = raw?.trim().toLowerCase() || '1 minute';
+/** A duration: milliseconds, or a count and a unit (`30 seconds`, `1 minute`, `2h`); `fallback` when unset. */
+function parseDuration(raw: string | undefined, name: string, fallback: string, max = Infinity): number {
+  const text = raw?.trim().toLowerCase() || fallback;
   const match = /^(\d+)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)?$/.exec(text);
   const unit = match?.[2] === undefined ? 'ms' : match[2].startsWith('ms') || match[2].startsWith('milli') ? 'ms' : match[2][0]!;
   const ms = match ? Number(match[1]) * UNIT_MS[unit]! : 0;
-  if (ms <= 0) {
-    throw new ConfigError(`RATE_LIMIT_WINDOW must be milliseconds or a count and a unit such as "30 seconds" (got "${raw}")`);
+  if (ms <= 0 || ms > max) {
+    const range = max === Infinity ? '' : ` from 1 ms to ${max / 60_000} minutes`;
+    throw new ConfigError(`${name} must be milliseconds or a count and a unit such as "30 seconds"${range} (got "${raw}")`);
   }
   return ms;
+}
+
+/** RATE_LIMIT_WINDOW: milliseconds, or a count and a unit (`30 seconds`, `1 minute`, `2h`). */
+export function parseWindow(raw: string | undefined): number {
+  return parseDuration(raw, 'RATE_LIMIT_WINDOW', '1 minute');
+}
+
+/** The longest accepted connection phase or shutdown deadline: every phase is bounded to minutes at most. */
+const MAX_PHASE_MS = 10 * 60_000;
+
+/**
+ * The bounds on each phase of a connection (Node's http.Server headersTimeout,
+ * requestTimeout and keepAliveTimeout) and the per-client connection cap. Node refuses a
+ * headersTimeout longer than the requestTimeout; so do we, in our words.
+ */
+function connectionLimits(env: NodeJS.ProcessEnv): ConnectionLimits {
+  const headersTimeout = parseDuration(env.HEADERS_TIMEOUT, 'HEADERS_TIMEOUT', '10 seconds', MAX_PHASE_MS);
+  const requestTimeout = parseDuration(env.REQUEST_TIMEOUT, 'REQUEST_TIMEOUT', '20 seconds', MAX_PHASE_MS);
+  if (headersTimeout > requestTimeout) {
+    throw new ConfigError(`HEADERS_TIMEOUT (${headersTimeout} ms) must not be longer than REQUEST_TIMEOUT (${requestTimeout} ms)`);
+  }
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: parseDuration(env.KEEP_ALIVE_TIMEOUT, 'KEEP_ALIVE_TIMEOUT', '5 seconds', MAX_PHASE_MS),
+    maxPerClient: integer(env, 'MAX_CONNECTIONS_PER_CLIENT', 64, 1, 100_000),
+  };
 }
 
 /**
@@ -146,6 +189,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       timeWindow: parseWindow(env.RATE_LIMIT_WINDOW),
     },
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    connections: connectionLimits(env),
+    shutdownTimeout: parseDuration(env.SHUTDOWN_TIMEOUT, 'SHUTDOWN_TIMEOUT', '5 seconds', MAX_PHASE_MS),
     logLevel,
     logPretty: env.LOG_FORMAT === 'pretty',
     providerFile: env.MAILCONF_PROVIDER || undefined,

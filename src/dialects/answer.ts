@@ -16,6 +16,36 @@ export const XML = 'text/xml; charset=utf-8';
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const HTML = 'text/html; charset=utf-8';
 
+/**
+ * Sent with every answer: the Content-Type is the only reading of the body (WHATWG Fetch,
+ * "X-Content-Type-Options"), so a browser never sniffs an XML, plist or text answer that
+ * echoes what a client sent into HTML or script.
+ */
+export const NOSNIFF: Readonly<Record<string, string>> = Object.freeze({ 'x-content-type-options': 'nosniff' });
+
+/**
+ * Cache-Control for an answer built for one mailbox: it names the address or the login (a
+ * stored login is the account's data), so no cache keeps it, not even the client's
+ * (RFC 9111 section 5.2.2.5 no-store, 5.2.2.7 private).
+ */
+export const MAILBOX_PRIVATE: Readonly<Record<string, string>> = Object.freeze({ 'cache-control': 'private, no-store' });
+/**
+ * Cache-Control for the other answers to a request that names a mailbox (not found,
+ * invalid, a pointer): they name nothing of the mailbox but still answer for one address,
+ * so a shared cache must not hand them to anyone else (RFC 9111 section 5.2.2.7).
+ */
+export const PER_ADDRESS: Readonly<Record<string, string>> = Object.freeze({ 'cache-control': 'private' });
+
+/** `answer` with `headers` added (later ones win). */
+export function withHeaders(answer: Answer, ...headers: ReadonlyArray<Readonly<Record<string, string>>>): Answer {
+  return { ...answer, headers: Object.assign({}, answer.headers, ...headers) };
+}
+
+/** An XML answer (autoconfig, POX). */
+export function xmlAnswer(status: number, body: string, headers?: Readonly<Record<string, string>>): Answer {
+  return { status, type: XML, headers: { ...NOSNIFF, ...headers }, body };
+}
+
 /** Seconds a client should wait before retrying when the directory is down (RFC 9110 section 10.2.3). */
 export const RETRY_AFTER_SECONDS = 30;
 
@@ -26,7 +56,7 @@ export function unavailable(answer: Omit<Answer, 'status'>): Answer {
 
 /** A short plain-text answer, for people and for clients that only read the status. */
 export function textAnswer(status: number, message: string): Answer {
-  return { status, type: TEXT, body: `${message}\n` };
+  return { status, type: TEXT, headers: NOSNIFF, body: `${message}\n` };
 }
 
 /**
@@ -51,5 +81,5 @@ export function textFailure(
 
 /** The text answer of every 405, with the methods the path does answer. */
 export function methodNotAllowed(allow: string): Answer {
-  return { ...textAnswer(405, 'Method not allowed'), headers: { allow } };
+  return withHeaders(textAnswer(405, 'Method not allowed'), { allow });
 }

@@ -6,8 +6,10 @@ import { AUTOCONFIG_LABEL } from '../links.js';
 import { domainFromHost, parseAddress, type MailTarget } from '../model/address.js';
 import type { Resolution } from '../pipeline.js';
 import type { MailSettings, Security, ServerSettings } from '../policy/settings.js';
-import { textAnswer, textFailure, XML, type Answer } from './answer.js';
-import type { TemplateSource } from './template.js';
+import { MAILBOX_PRIVATE, textAnswer, textFailure, xmlAnswer, type Answer } from './answer.js';
+import { isXmlSafe } from './escape.js';
+import { SAMPLE_DOMAIN_SETTINGS, SAMPLE_MAILBOX_SETTINGS } from './sample.js';
+import { provenTemplate, wellFormedXml, type TemplateSource } from './template.js';
 
 interface ServerView {
   type: string;
@@ -36,7 +38,8 @@ export const ADDRESS_PLACEHOLDER = '%EMAILADDRESS%';
 /**
  * The target of an autoconfig request: the `emailaddress` parameter, else the Host
  * (`autoconfig.<domain>` or `<domain>` for the .well-known path). A malformed address
- * counts as absent: the Host still names the domain.
+ * (including one with characters XML cannot hold) counts as absent: the Host still names
+ * the domain, and the answer then names no mailbox.
  */
 export function readAutoconfigRequest(emailaddress: string | undefined, host: string | undefined): MailTarget | undefined {
   const address = parseAddress(emailaddress);
@@ -44,13 +47,27 @@ export function readAutoconfigRequest(emailaddress: string | undefined, host: st
   return domain ? { domain, address } : undefined;
 }
 
-export function autoconfigView(settings: MailSettings): AutoconfigView {
+/**
+ * The username to write for `settings`, or undefined when it cannot be written. Clients
+ * substitute placeholders inside the value (Thunderbird replaces %EMAILADDRESS%,
+ * %EMAILLOCALPART% and %EMAILDOMAIN% anywhere in it) and FairEmail knows only the exact
+ * placeholder, so a login holding `%` (legal in an address: RFC 5321 atext) is never
+ * written literally: when it is the address, the placeholder says the same; a stored
+ * login with `%` cannot be said at all (account import refuses them).
+ */
+export function autoconfigUsername(settings: MailSettings): string | undefined {
+  const { login, address } = settings;
+  if (login === null || (login === address && login.includes('%'))) return ADDRESS_PLACEHOLDER;
+  return login.includes('%') ? undefined : login;
+}
+
+export function autoconfigView(settings: MailSettings, username: string = autoconfigUsername(settings) ?? ADDRESS_PLACEHOLDER): AutoconfigView {
   const server = (s: ServerSettings): ServerView => ({
     type: s.protocol,
     hostname: s.host,
     port: s.port,
     socketType: SOCKET_TYPE[s.security],
-    username: settings.login ?? ADDRESS_PLACEHOLDER,
+    username,
     authentication: 'password-cleartext',
   });
   return {
@@ -73,14 +90,27 @@ export interface AutoconfigDialect {
 }
 
 export function autoconfigDialect(templates: TemplateSource): AutoconfigDialect {
-  const template = templates.get<AutoconfigView>('autoconfig.xml');
+  const template = provenTemplate(
+    'autoconfig.xml',
+    templates.get<AutoconfigView>('autoconfig.xml'),
+    [SAMPLE_MAILBOX_SETTINGS, SAMPLE_DOMAIN_SETTINGS].map((s) => autoconfigView(s)),
+    wellFormedXml,
+  );
   const render = (settings: MailSettings) => template(autoconfigView(settings));
   return {
     render,
     answer: (resolution) => {
       switch (resolution.kind) {
-        case 'settings':
-          return { status: 200, type: XML, body: render(resolution.settings) };
+        case 'settings': {
+          const username = autoconfigUsername(resolution.settings);
+          const view = autoconfigView(resolution.settings, username);
+          // Stored data that cannot be written (text XML cannot hold, a login clients would
+          // rewrite) is data no answer can be made from, like data that gives no host.
+          if (username === undefined || !isXmlSafe(view)) return textFailure('data-error');
+          // With an address, the answer names the mailbox's login; without, it is the
+          // domain's and names none (the placeholder).
+          return xmlAnswer(200, template(view), resolution.settings.address === null ? undefined : MAILBOX_PRIVATE);
+        }
         case 'address-required':
           return textAnswer(404, 'Mail settings for this domain need the email address (?emailaddress=)');
         default:

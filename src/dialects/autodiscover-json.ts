@@ -5,7 +5,7 @@
 // anything (these paths are ProxyShell scanners' favourite target, CVE-2021-34473).
 import { parseAddress, type MailTarget } from '../model/address.js';
 import type { Resolution } from '../pipeline.js';
-import { JSON_TYPE, unavailable, type Answer } from './answer.js';
+import { JSON_TYPE, NOSNIFF, PER_ADDRESS, unavailable, type Answer } from './answer.js';
 
 export const SUPPORTED_PROTOCOL = 'AutodiscoverV1';
 
@@ -46,10 +46,11 @@ function addressFromPath(rest: string): string | null {
   return match ? match[1]! : null;
 }
 
+// Every request names an address, and no answer names its login: private, not no-store.
 const json = (status: number, body: unknown): Answer => ({
   status,
   type: JSON_TYPE,
-  headers: { 'x-content-type-options': 'nosniff' },
+  headers: { ...NOSNIFF, ...PER_ADDRESS },
   body: JSON.stringify(body),
 });
 const fail = (e: JsonError) => json(e.status, { ErrorCode: e.code, ErrorMessage: e.message });

@@ -9,11 +9,13 @@ import { hostname } from 'node:os';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AUTODISCOVER_LABEL } from '../links.js';
 import { domainFromHost, parseAddress, type MailTarget } from '../model/address.js';
+import { isXmlCodePoint, isXmlText } from '../model/text.js';
 import type { Resolution } from '../pipeline.js';
 import type { MailSettings, Protocol, Security, ServerSettings } from '../policy/settings.js';
-import { unavailable, XML, type Answer } from './answer.js';
-import { escapeXml } from './escape.js';
-import type { TemplateSource } from './template.js';
+import { MAILBOX_PRIVATE, PER_ADDRESS, unavailable, xmlAnswer, type Answer } from './answer.js';
+import { escapeXml, isXmlSafe } from './escape.js';
+import { SAMPLE_DOMAIN_SETTINGS, SAMPLE_MAILBOX_SETTINGS } from './sample.js';
+import { provenTemplate, wellFormedXml, type TemplateSource } from './template.js';
 
 export const OUTLOOK_REQUEST_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006';
 export const OUTLOOK_RESPONSE_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
@@ -21,8 +23,18 @@ export const MOBILESYNC_RESPONSE_SCHEMA = 'http://schemas.microsoft.com/exchange
 /** The namespace Exchange puts its generic errors in. */
 export const ERROR_RESPONSE_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
 
-/** The largest request body read; larger ones get 413 before parsing. */
-export const MAX_AUTODISCOVER_BODY = 64 * 1024;
+/**
+ * The largest request body read; larger ones get 413 before parsing. A real request
+ * (MS-OXDSCLI's: Autodiscover, Request, EMailAddress, AcceptableResponseSchema, perhaps
+ * LegacyDN) is a few hundred bytes; the http layer reads this.
+ */
+export const MAX_AUTODISCOVER_BODY = 4 * 1024;
+/**
+ * The most elements (start tags, comments and processing instructions: every `<` that
+ * does not close one) a body may hold before it is parsed. A real one has five or six;
+ * parsing costs per element, so a body of thousands of tiny siblings is refused unread.
+ */
+export const MAX_AUTODISCOVER_ELEMENTS = 32;
 
 // ---------------------------------------------------------------------------------------
 // The request
@@ -32,6 +44,10 @@ export interface AutodiscoverRequest {
   acceptableResponseSchema?: string;
 }
 
+/**
+ * `reason` says which kind of problem it was, for the log, in our words only: it never
+ * quotes the body (an entity name, a tag, a parser message may be anything a client sent).
+ */
 export type AutodiscoverRequestParse = { ok: true; request: AutodiscoverRequest } | { ok: false; reason: string };
 
 const parser = new XMLParser({
@@ -44,53 +60,88 @@ const parser = new XMLParser({
 });
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const REFERENCE = /&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);/g;
 
-/** Undoes XML's own escapes (the five predefined ones and character references); nothing else. */
-export function unescapeXmlText(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);/g, (whole, ref: string) => {
-    if (ref.startsWith('#')) {
-      const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      // Only characters XML allows: no NUL, no lone surrogates, no U+FFFE/U+FFFF.
-      const allowed = code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) && code !== 0xfffe && code !== 0xffff;
-      return allowed ? String.fromCodePoint(code) : whole;
+const codeOf = (ref: string) => (ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10));
+
+/**
+ * Undoes XML's own escapes (the five predefined entities and character references) and
+ * nothing else; undefined when `text` holds an `&` that starts none of them, or a reference
+ * to a character XML does not allow (XML 1.0 section 4.1, "Legal Character"): neither may be
+ * passed on as text.
+ */
+export function unescapeXmlText(text: string): string | undefined {
+  let bad = false;
+  const out = text.replace(/&([^;&]*);?/g, (whole) => {
+    const m = /^&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);$/.exec(whole);
+    if (!m) {
+      bad = true;
+      return '';
     }
-    return PREDEFINED[ref]!;
+    const ref = m[1]!;
+    if (!ref.startsWith('#')) return PREDEFINED[ref]!;
+    const code = codeOf(ref);
+    if (!isXmlCodePoint(code)) {
+      bad = true;
+      return '';
+    }
+    return String.fromCodePoint(code);
   });
+  return bad ? undefined : out;
 }
 
-function text(value: unknown): string | undefined {
+/** A field's text: absent when empty; undefined as a whole (`false`) when it cannot be read. */
+function text(value: unknown): string | undefined | false {
   const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' && first !== '' ? unescapeXmlText(first) : undefined;
+  if (typeof first !== 'string' || first === '') return undefined;
+  return unescapeXmlText(first) ?? false;
+}
+
+/** How many elements, comments and PIs `body` opens, counting no further than `limit + 1`. */
+function markupCount(body: string, limit: number): number {
+  let count = 0;
+  for (let at = body.indexOf('<'); at >= 0 && count <= limit; at = body.indexOf('<', at + 1)) {
+    if (body[at + 1] !== '/') count++;
+  }
+  return count;
 }
 
 /** The fields we use of an `Autodiscover/Request` body, or why it cannot be read. */
 export function parseAutodiscoverRequest(body: string): AutodiscoverRequestParse {
   if (body.trim() === '') return { ok: false, reason: 'empty body' };
+  if (markupCount(body, MAX_AUTODISCOVER_ELEMENTS) > MAX_AUTODISCOVER_ELEMENTS) {
+    return { ok: false, reason: `more than ${MAX_AUTODISCOVER_ELEMENTS} elements` };
+  }
+  // XML 1.0 section 2.2: a document holding a character outside Char is not well-formed,
+  // and section 4.1 says the same of a character reference to one (`&#1;`, `&#xFFFF;`).
+  if (!isXmlText(body)) return { ok: false, reason: 'a character XML does not allow' };
+  for (const [, ref] of body.matchAll(REFERENCE)) {
+    if (ref!.startsWith('#') && !isXmlCodePoint(codeOf(ref!))) {
+      return { ok: false, reason: 'a character reference to a character XML does not allow' };
+    }
+  }
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) return { ok: false, reason: 'DOCTYPE and entity declarations are not accepted' };
-  const named = /&([A-Za-z_][\w.-]*);/g;
-  for (const [, name] of body.matchAll(named)) {
-    if (!Object.hasOwn(PREDEFINED, name!)) return { ok: false, reason: `undeclared entity &${name};` };
+  for (const [, name] of body.matchAll(/&([A-Za-z_][\w.-]*);/g)) {
+    if (!Object.hasOwn(PREDEFINED, name!)) return { ok: false, reason: 'a reference to an undeclared entity' };
   }
   const valid = XMLValidator.validate(body);
   if (valid !== true) return { ok: false, reason: `not well-formed XML (line ${valid.err.line})` };
   let doc: Record<string, unknown>;
   try {
-    // The validator accepts a few documents the parser refuses (very deep nesting,
-    // `__proto__` element names): those are as unreadable as malformed XML.
+    // The validator accepts a few documents the parser refuses (`__proto__` element
+    // names): those are as unreadable as malformed XML. The parser's message may quote
+    // the body, so it is not passed on.
     doc = parser.parse(body) as Record<string, unknown>;
-  } catch (err) {
-    return { ok: false, reason: `unparsable XML: ${(err as Error).message}` };
+  } catch {
+    return { ok: false, reason: 'XML the parser refuses' };
   }
   const root = doc.Autodiscover as Record<string, unknown> | undefined;
   const request = typeof root === 'object' && root !== null ? (root.Request as Record<string, unknown> | undefined) : undefined;
   if (typeof request !== 'object' || request === null) return { ok: false, reason: 'no Autodiscover/Request element' };
-  return {
-    ok: true,
-    request: {
-      emailAddress: text(request.EMailAddress),
-      acceptableResponseSchema: text(request.AcceptableResponseSchema),
-    },
-  };
+  const emailAddress = text(request.EMailAddress);
+  const acceptableResponseSchema = text(request.AcceptableResponseSchema);
+  if (emailAddress === false || acceptableResponseSchema === false) return { ok: false, reason: 'text with an unreadable reference' };
+  return { ok: true, request: { emailAddress, acceptableResponseSchema } };
 }
 
 /** The Outlook POX request for `address` in `schema` (every value escaped): what Outlook POSTs. */
@@ -103,13 +154,18 @@ export function poxRequestBody(address: string | null, schema: string = OUTLOOK_
 }
 
 const OUTLOOK_SCHEMA = /^https?:\/\/schemas\.microsoft\.com\/exchange\/autodiscover\/outlook\/responseschema\/2006a$/i;
+/**
+ * A namespace name we are willing to echo: an absolute URI (Namespaces in XML 1.0 section
+ * 2.2; RFC 3986 section 3: a scheme, then only URI characters) of at most 256 characters.
+ * Anything else (spaces, markup, non-ASCII, controls) is no namespace a client asked for.
+ */
+const ECHOABLE_NAMESPACE = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/;
 
 /** The namespace to refuse a requested response schema in, or undefined when we serve it. */
 export function unsupportedSchema(schema: string | undefined): string | undefined {
   if (schema === undefined || OUTLOOK_SCHEMA.test(schema)) return undefined;
   if (schema.toLowerCase().includes('/mobilesync/responseschema/')) return MOBILESYNC_RESPONSE_SCHEMA;
-  // Echo a plausible namespace name; anything long or with spaces is no namespace at all.
-  return /^\S{1,256}$/.test(schema) ? schema : ERROR_RESPONSE_SCHEMA;
+  return schema.length <= 256 && ECHOABLE_NAMESPACE.test(schema) ? schema : ERROR_RESPONSE_SCHEMA;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -206,13 +262,27 @@ export interface AutodiscoverPoxDialect {
 }
 
 export function autodiscoverPoxDialect(templates: TemplateSource): AutodiscoverPoxDialect {
-  const settingsTemplate = templates.get<AutodiscoverView>('autodiscover.xml');
-  const errorTemplate = templates.get<ErrorView>('autodiscover-error.xml');
+  const settingsTemplate = provenTemplate(
+    'autodiscover.xml',
+    templates.get<AutodiscoverView>('autodiscover.xml'),
+    [SAMPLE_MAILBOX_SETTINGS, SAMPLE_DOMAIN_SETTINGS].map(autodiscoverView),
+    wellFormedXml,
+  );
+  const errorTemplate = provenTemplate(
+    'autodiscover-error.xml',
+    templates.get<ErrorView>('autodiscover-error.xml'),
+    [errorView({ code: 601, message: 'Provider is not available', namespace: MOBILESYNC_RESPONSE_SCHEMA })],
+    wellFormedXml,
+  );
   const render = (settings: MailSettings) => settingsTemplate(autodiscoverView(settings));
   const renderError = (error: AutodiscoverError) => errorTemplate(errorView(error));
-  const xml = (body: string, status = 200): Answer => ({ status, type: XML, body });
-  const error = (e: AutodiscoverError, status = 200) => xml(renderError(e), status);
-  const refused = (e: AutodiscoverError, reason?: string, status = 200): PoxRead => ({ ok: false, answer: error(e, status), reason });
+  // A POST names a mailbox: its errors are for that address alone; a GET's are the domain's.
+  const error = (e: AutodiscoverError, status = 200, headers?: Readonly<Record<string, string>>) => xmlAnswer(status, renderError(e), headers);
+  const refused = (e: AutodiscoverError, reason?: string, status = 200, headers = PER_ADDRESS): PoxRead => ({
+    ok: false,
+    answer: error(e, status, headers),
+    reason,
+  });
 
   return {
     render,
@@ -223,26 +293,32 @@ export function autodiscoverPoxDialect(templates: TemplateSource): AutodiscoverP
       const namespace = unsupportedSchema(parsed.request.acceptableResponseSchema);
       if (namespace) return refused({ code: 601, message: 'Provider is not available', namespace });
       // A LegacyDN names an Exchange mailbox; with no address there is nothing to look up.
+      // An address with characters XML cannot hold is no address (model/address.ts).
       const address = parseAddress(parsed.request.emailAddress);
       return address ? { ok: true, target: { domain: address.domain, address } } : refused(POX_ERRORS.invalidRequest);
     },
     readGet(host, onServiceHost) {
-      if (onServiceHost) return refused(POX_ERRORS.invalidRequest, undefined, 400);
+      if (onServiceHost) return refused(POX_ERRORS.invalidRequest, undefined, 400, {});
       const domain = domainFromHost(host, [AUTODISCOVER_LABEL]);
-      return domain ? { ok: true, target: { domain } } : refused(POX_ERRORS.invalidRequest);
+      return domain ? { ok: true, target: { domain } } : refused(POX_ERRORS.invalidRequest, undefined, 200, {});
     },
     answer(resolution, method = 'post') {
+      const headers = method === 'post' ? PER_ADDRESS : undefined;
       switch (resolution.kind) {
-        case 'settings':
-          return xml(render(resolution.settings));
+        case 'settings': {
+          const view = autodiscoverView(resolution.settings);
+          // Stored data XML cannot hold (escape.ts isXmlSafe) is data no host can be read from.
+          if (!isXmlSafe(view)) return error(POX_ERRORS.dataError, 200, headers);
+          return xmlAnswer(200, settingsTemplate(view), resolution.settings.address === null ? undefined : MAILBOX_PRIVATE);
+        }
         case 'unknown-domain':
-          return error(method === 'get' ? POX_ERRORS.invalidRequest : POX_ERRORS.unknownAddress);
+          return error(method === 'get' ? POX_ERRORS.invalidRequest : POX_ERRORS.unknownAddress, 200, headers);
         case 'address-required':
-          return error(POX_ERRORS.invalidRequest);
+          return error(POX_ERRORS.invalidRequest, 200, headers);
         case 'data-error':
-          return error(POX_ERRORS.dataError);
+          return error(POX_ERRORS.dataError, 200, headers);
         case 'unavailable':
-          return unavailable(error(POX_ERRORS.unavailable));
+          return unavailable(error(POX_ERRORS.unavailable, 200, headers));
       }
     },
   };

@@ -8,7 +8,8 @@ import { build, type PlistValue } from 'plist';
 import { parseAddress, type MailTarget } from '../model/address.js';
 import type { Resolution } from '../pipeline.js';
 import type { MailSettings, ServerSettings } from '../policy/settings.js';
-import { textAnswer, textFailure, type Answer } from './answer.js';
+import { MAILBOX_PRIVATE, NOSNIFF, PER_ADDRESS, textAnswer, textFailure, withHeaders, type Answer } from './answer.js';
+import { isXmlSafe } from './escape.js';
 
 export const MOBILECONFIG_CONTENT_TYPE = 'application/x-apple-aspen-config';
 
@@ -107,20 +108,26 @@ export function mobileconfigValue(settings: MailSettings, ids: MobileconfigIds):
   };
 }
 
+const serialise = (value: PlistValue) => `${build(value)}\n`;
+
 /** The profile as an XML property list (UTF-8 text; sign it or send it as is). */
 export function renderMobileconfig(settings: MailSettings, ids: MobileconfigIds): string {
-  return `${build(mobileconfigValue(settings, ids))}\n`;
+  return serialise(mobileconfigValue(settings, ids));
 }
 
 export type MobileconfigRead = { ok: true; target: MailTarget } | { ok: false; answer: Answer };
 
-/** A profile sets up one mailbox: unlike autoconfig, the Host cannot stand in for the address. */
+/**
+ * A profile sets up one mailbox: unlike autoconfig, the Host cannot stand in for the
+ * address. An address with characters XML cannot hold is not valid (model/address.ts), so
+ * it gets the 400 before anything is rendered.
+ */
 export function readMobileconfigRequest(emailaddress: string | undefined): MobileconfigRead {
   if (emailaddress === undefined || emailaddress.trim() === '') {
-    return { ok: false, answer: textAnswer(400, 'Add your email address: /mobileconfig?emailaddress=you@example.com') };
+    return { ok: false, answer: withHeaders(textAnswer(400, 'Add your email address: /mobileconfig?emailaddress=you@example.com'), PER_ADDRESS) };
   }
   const address = parseAddress(emailaddress);
-  if (!address) return { ok: false, answer: textAnswer(400, 'That is not a valid email address') };
+  if (!address) return { ok: false, answer: withHeaders(textAnswer(400, 'That is not a valid email address'), PER_ADDRESS) };
   return { ok: true, target: { domain: address.domain, address } };
 }
 
@@ -135,16 +142,24 @@ export interface MobileconfigDialect {
 export function mobileconfigDialect(secret: string, sign?: ProfileSign): MobileconfigDialect {
   return {
     async answer(resolution) {
-      if (resolution.kind !== 'settings') return textFailure(resolution.kind, 'No mail settings are published for this address');
+      if (resolution.kind !== 'settings') {
+        return withHeaders(textFailure(resolution.kind, 'No mail settings are published for this address'), PER_ADDRESS);
+      }
       const { settings } = resolution;
       const ids = mobileconfigIds(secret, settings.address ?? '', settings.provider.id);
-      const unsigned = renderMobileconfig(settings, ids);
+      const value = mobileconfigValue(settings, ids);
+      // The plist writer throws on text XML cannot hold (Apple's profiles are XML property
+      // lists); stored data like that is data no profile can be made from, never a throw.
+      if (!isXmlSafe(value)) return withHeaders(textFailure('data-error'), PER_ADDRESS);
+      const unsigned = serialise(value);
       return {
         status: 200,
         type: MOBILECONFIG_CONTENT_TYPE,
         headers: {
+          ...NOSNIFF,
           'content-disposition': `attachment; filename="${settings.domain}.mobileconfig"`,
-          'cache-control': 'no-store',
+          // The profile names the address and its login.
+          ...MAILBOX_PRIVATE,
         },
         body: sign ? await sign(unsigned) : unsigned,
       };

@@ -17,11 +17,12 @@ import type { Resolution } from '../pipeline.js';
 import { isAccountNamedDomain } from '../policy/account-named.js';
 import { messageLimits, PORT_25_REASON, USAGE_RULES, type ProviderProfile } from '../policy/provider-profile.js';
 import type { MailSettings, ServerSettings } from '../policy/settings.js';
-import { HTML, JSON_TYPE, TEXT, unavailable, type Answer } from './answer.js';
+import { HTML, JSON_TYPE, MAILBOX_PRIVATE, PER_ADDRESS, TEXT, unavailable, type Answer } from './answer.js';
 import { poxRequestBody } from './autodiscover-pox.js';
 import { shellQuote } from './escape.js';
 import { renderSettingsText, SECURITY_LABEL } from './settings-text.js';
-import type { TemplateSource } from './template.js';
+import { SAMPLE_DOMAIN_SETTINGS, SAMPLE_MAILBOX_SETTINGS } from './sample.js';
+import { provenTemplate, type TemplateSource } from './template.js';
 
 /** What every page shows about the service, whatever was asked. */
 export interface Site {
@@ -131,6 +132,15 @@ export function cardView(settings: MailSettings, site: Site): CardView {
   };
 }
 
+/**
+ * What was typed, to show in the form again: as typed, unless it holds control characters
+ * or text XML cannot hold (HTML treats those as parse errors, WHATWG HTML section 13.2.3.5):
+ * no typed address has them, so the field is left empty instead.
+ */
+export function echoable(raw: string): string {
+  return /^[^\p{Cc}\p{Cs}\uFFFE\uFFFF]*$/u.test(raw) ? raw : '';
+}
+
 export function settingsPageView(page: SettingsPage): SettingsPageView {
   const base = {
     providerName: page.site.displayName,
@@ -140,7 +150,7 @@ export function settingsPageView(page: SettingsPage): SettingsPageView {
     case 'form':
       return { ...base, title: `Mail settings · ${page.site.displayName}`, value: '', message: null, card: null, noindex: false };
     case 'problem':
-      return { ...base, title: `Mail settings · ${page.site.displayName}`, value: page.value, message: page.message, card: null, noindex: true };
+      return { ...base, title: `Mail settings · ${page.site.displayName}`, value: echoable(page.value), message: page.message, card: null, noindex: true };
     case 'settings': {
       const card = cardView(page.settings, page.site);
       return {
@@ -281,28 +291,45 @@ export interface SettingsPageDialect {
 }
 
 export function settingsPageDialect(templates: TemplateSource, profile: ProviderProfile, publicBase: string): SettingsPageDialect {
-  const template = templates.get<SettingsPageView>('settings-page.html');
-  const render = (page: SettingsPage) => template(settingsPageView(page));
   const site: Site = { displayName: profile.displayName, documentationUrl: profile.documentationUrl, publicBase };
-  const page = (status: number, type: string, body: string): Answer => ({ status, type, headers: SETTINGS_HEADERS, body });
+  // Between them, these take every branch of the page: the form, a problem, an address's
+  // card (with its links and login) and a domain's (without).
+  const samples: SettingsPage[] = [
+    { kind: 'form', site },
+    { kind: 'problem', site, message: 'That is not a valid email address.', value: 'someone@' },
+    { kind: 'settings', site, settings: SAMPLE_MAILBOX_SETTINGS },
+    { kind: 'settings', site, settings: SAMPLE_DOMAIN_SETTINGS },
+  ];
+  const template = provenTemplate('settings-page.html', templates.get<SettingsPageView>('settings-page.html'), samples.map(settingsPageView));
+  const render = (page: SettingsPage) => template(settingsPageView(page));
+  const page = (status: number, type: string, body: string, cache?: Readonly<Record<string, string>>): Answer => ({
+    status,
+    type,
+    headers: { ...SETTINGS_HEADERS, ...cache },
+    body,
+  });
 
   const problem = (format: SettingsFormat, p: PageProblem, raw: string): Answer => {
+    // The answer to what was typed (shown again in the form): for that person alone.
+    const cache = raw === '' ? undefined : PER_ADDRESS;
     const answer =
-      format === 'html' ? page(p.status, HTML, render({ kind: 'problem', site, message: p.message, value: raw }))
-      : format === 'json' ? page(p.status, JSON_TYPE, JSON.stringify({ error: p.code, message: p.message }))
-      : page(p.status, TEXT, `${p.message}\n`);
+      format === 'html' ? page(p.status, HTML, render({ kind: 'problem', site, message: p.message, value: raw }), cache)
+      : format === 'json' ? page(p.status, JSON_TYPE, JSON.stringify({ error: p.code, message: p.message }), cache)
+      : page(p.status, TEXT, `${p.message}\n`, cache);
     return p.status === 503 ? unavailable(answer) : answer;
   };
 
   const settingsAnswer = (format: SettingsFormat, settings: MailSettings): Answer => {
+    // An address's settings name its login; a domain's name none.
+    const cache = settings.address === null ? undefined : MAILBOX_PRIVATE;
     switch (format) {
       case 'html':
-        return page(200, HTML, render({ kind: 'settings', site, settings }));
+        return page(200, HTML, render({ kind: 'settings', site, settings }), cache);
       case 'json':
-        return page(200, JSON_TYPE, JSON.stringify(settings));
+        return page(200, JSON_TYPE, JSON.stringify(settings), cache);
       case 'text': {
         const appleProfileUrl = settings.address ? `${publicBase}${appleProfilePath(settings.address)}` : undefined;
-        return page(200, TEXT, renderSettingsText(settings, { appleProfileUrl }));
+        return page(200, TEXT, renderSettingsText(settings, { appleProfileUrl }), cache);
       }
     }
   };

@@ -1,13 +1,15 @@
-// The Fastify application: cross-cutting plugins (guards, rate limit, access log) around
-// thin routes that each read a request, call the pipeline and send one dialect's Answer.
+// The Fastify application: cross-cutting plugins (connection bounds, guards, rate limit,
+// access log) around thin routes that each read a request, call the pipeline and send one
+// dialect's Answer.
 import { randomUUID } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { MAX_AUTODISCOVER_BODY } from '../dialects/autodiscover-pox.js';
 import { proxyTrust } from './client-ip.js';
 import type { AppContext } from './context.js';
 import { accessLog } from './plugins/access-log.js';
-import { guards } from './plugins/guards.js';
+import { connectionLimits } from './plugins/connections.js';
+import { guards, routerErrors } from './plugins/guards.js';
+import { rateLimiting } from './plugins/rate-limit.js';
 import { parseQuery } from './query-string.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
 import { autodiscoverJsonRoutes } from './routes/autodiscover-json.js';
@@ -29,21 +31,22 @@ const ROUTES = [
 ] as const;
 
 export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const trust = proxyTrust(ctx.config.trustProxy);
+  const connections = connectionLimits(ctx.config.connections, trust, logger);
   const app = Fastify({
     loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: proxyTrust(ctx.config.trustProxy),
+    trustProxy: trust,
     bodyLimit: MAX_AUTODISCOVER_BODY,
     genReqId: () => randomUUID(),
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: false, querystringParser: parseQuery },
+    frameworkErrors: routerErrors,
+    ...connections.options,
   });
+  connections.attach(app);
+  await rateLimiting(app, ctx.config, trust);
   guards(app);
   accessLog(app);
-  await app.register(rateLimit, {
-    global: true,
-    max: ctx.config.rateLimit.max,
-    timeWindow: ctx.config.rateLimit.timeWindow,
-  });
   for (const routes of ROUTES) await routes(app, ctx);
   return app;
 }

@@ -1,12 +1,26 @@
-// The endpoints' last step, and the 405 every path gives for the methods it does not answer.
+// The endpoints' last step, the 405 every path gives for the methods it does not answer,
+// and the plain-text refusals of the guards.
 import type { FastifyInstance, FastifyReply, HTTPMethods } from 'fastify';
-import { methodNotAllowed, type Answer } from '../dialects/answer.js';
+import { methodNotAllowed, textAnswer, type Answer } from '../dialects/answer.js';
 
 /** Sends a dialect's Answer as it is: status, Content-Type, headers, body. */
 export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {
   reply.code(answer.status).type(answer.type);
   if (answer.headers) reply.headers(answer.headers);
   return reply.send(answer.body);
+}
+
+/**
+ * `answer` with nosniff: a browser must read it as the type it says it is and nothing else
+ * (WHATWG Fetch, X-Content-Type-Options), whatever a request put in it.
+ */
+function nosniff(answer: Answer, headers: Readonly<Record<string, string>> = {}): Answer {
+  return { ...answer, headers: { ...answer.headers, ...headers, 'x-content-type-options': 'nosniff' } };
+}
+
+/** A plain-text refusal from a guard (a 400, 404, 414, 429 ...), with `headers`. */
+export function refusal(status: number, message: string, headers: Readonly<Record<string, string>> = {}): Answer {
+  return nosniff(textAnswer(status, message), headers);
 }
 
 const METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
@@ -18,11 +32,11 @@ const METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'
  */
 export function refuseOtherMethods(app: FastifyInstance, url: string, answered: readonly ('GET' | 'POST')[]): void {
   const allow = [...(answered.includes('GET') ? ['GET', 'HEAD'] : []), ...answered.filter((m) => m !== 'GET')].join(', ');
-  const refusal = methodNotAllowed(allow);
+  const refused = nosniff(methodNotAllowed(allow));
   app.route({
     method: METHODS.filter((m) => !answered.includes(m as 'GET' | 'POST')),
     url,
-    onRequest: async (_request, reply) => sendAnswer(reply, refusal),
+    onRequest: async (_request, reply) => sendAnswer(reply, refused),
     handler: async () => undefined,
   });
 }

@@ -2,6 +2,7 @@
 // so that everything downstream works with clean lower-case domains (RFC 5321 section
 // 4.5.3.1 for the lengths, RFC 1035 section 2.3.1 for labels, RFC 5891 for Unicode names).
 import { domainToASCII } from 'node:url';
+import { isXmlText } from './text.js';
 
 export interface EmailAddress {
   /** `localPart@domain`, the local part as the client sent it, the domain lower-case. */
@@ -11,8 +12,11 @@ export interface EmailAddress {
 }
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-// Whitespace and control characters never belong in a mailbox name; other characters
-// (including & < > " ') are legal in quoted or atext local parts and are escaped on output.
+// Whitespace and control characters never belong in a mailbox name (RFC 5321 section
+// 4.1.2: atext and qtextSMTP are printable; RFC 6531 section 3.3 adds only UTF-8 text);
+// other characters (including & < > " ') are legal in quoted or atext local parts and are
+// escaped on output. What XML cannot hold at all (model/text.ts) is refused too, so no
+// answer can be broken by an address.
 const BAD_LOCAL_CHAR = /[\s\p{Cc}@]/u;
 
 /** A lower-case ASCII domain, or undefined when `raw` is not a usable domain name. */
@@ -35,7 +39,7 @@ export function parseAddress(raw: string | undefined): EmailAddress | undefined 
   const at = text.indexOf('@');
   if (at <= 0 || at !== text.lastIndexOf('@')) return undefined;
   const localPart = text.slice(0, at);
-  if (localPart.length > 64 || BAD_LOCAL_CHAR.test(localPart)) return undefined;
+  if (localPart.length > 64 || BAD_LOCAL_CHAR.test(localPart) || !isXmlText(localPart)) return undefined;
   const domain = normalizeDomain(text.slice(at + 1));
   if (!domain) return undefined;
   return { address: `${localPart}@${domain}`, localPart, domain };

@@ -2,7 +2,7 @@
 // The address appears only as a keyed hash, so one customer's requests can be followed
 // without the address being in the logs.
 import { createHmac } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MailTarget } from '../../model/address.js';
 
 export interface LogTarget {
@@ -33,19 +33,22 @@ export function noteLogTarget(request: FastifyRequest, target: MailTarget, secre
     : { domain: target.domain };
 }
 
+/** Writes a request's log line, once its answer is sent. */
+export function logRequest(request: FastifyRequest, reply: FastifyReply): void {
+  request.log.info(
+    {
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      domain: request.logTarget?.domain,
+      address: request.logTarget?.addressHash,
+    },
+    'request',
+  );
+}
+
 export function accessLog(app: FastifyInstance): void {
   app.decorateRequest('logTarget', null);
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? null,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        domain: request.logTarget?.domain,
-        address: request.logTarget?.addressHash,
-      },
-      'request',
-    );
-  });
+  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AUTOCONFIG_PATHS } from '../../links.js';
 import { readAutoconfigRequest } from '../../dialects/autoconfig.js';
+import { requestHost } from '../arrival.js';
 import type { AppContext } from '../context.js';
 import { lookupFor } from '../lookup.js';
 import { refuseOtherMethods, sendAnswer } from '../send.js';
@@ -10,7 +11,7 @@ export async function autoconfigRoutes(app: FastifyInstance, ctx: AppContext): P
   const dialect = ctx.dialects.autoconfig;
   for (const url of AUTOCONFIG_PATHS) {
     app.get<{ Querystring: { emailaddress?: string } }>(url, async (request, reply) => {
-      const target = readAutoconfigRequest(request.query.emailaddress, request.host);
+      const target = readAutoconfigRequest(request.query.emailaddress, requestHost(request));
       if (!target) return sendAnswer(reply, dialect.noDomain);
       return sendAnswer(reply, dialect.answer(await lookupFor(ctx, request, target)));
     });

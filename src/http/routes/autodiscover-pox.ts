@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { MAX_AUTODISCOVER_BODY, type PoxRead } from '../../dialects/autodiscover-pox.js';
 import { AUTODISCOVER_PATH, isServiceHost, publicUrlFor } from '../../links.js';
-import { plainHttpDetector } from '../arrival.js';
+import { plainHttpDetector, requestHost } from '../arrival.js';
 import type { AppContext } from '../context.js';
 import { lookupFor } from '../lookup.js';
 import { refuseOtherMethods, sendAnswer } from '../send.js';
@@ -43,9 +43,10 @@ export async function autodiscoverPoxRoutes(app: FastifyInstance, ctx: AppContex
     scope.post<{ Body: string | undefined }>(AUTODISCOVER_PATH, redirect, async (request, reply) =>
       answerRead(request, reply, dialect.readPost(typeof request.body === 'string' ? request.body : ''), 'post'),
     );
-    scope.get(AUTODISCOVER_PATH, redirect, async (request, reply) =>
-      answerRead(request, reply, dialect.readGet(request.host, isServiceHost(serviceHosts, request.host)), 'get'),
-    );
+    scope.get(AUTODISCOVER_PATH, redirect, async (request, reply) => {
+      const host = requestHost(request);
+      return answerRead(request, reply, dialect.readGet(host, isServiceHost(serviceHosts, host)), 'get');
+    });
   });
   refuseOtherMethods(app, AUTODISCOVER_PATH, ['GET', 'POST']);
 }

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { textAnswer } from '../../dialects/answer.js';
 import { negotiate, readTypedTarget, servesPage } from '../../dialects/settings-page.js';
 import { HOME_PATH, SETTINGS_PATH } from '../../links.js';
+import { requestHost } from '../arrival.js';
 import type { AppContext } from '../context.js';
 import { lookupFor } from '../lookup.js';
 import { refuseOtherMethods, sendAnswer } from '../send.js';
@@ -15,12 +16,12 @@ export async function settingsPageRoutes(app: FastifyInstance, ctx: AppContext):
   const names = ctx.config;
 
   app.get(HOME_PATH, async (request, reply) =>
-    sendAnswer(reply, servesPage(request.host, names) ? dialect.form() : NOT_HERE),
+    sendAnswer(reply, servesPage(requestHost(request), names) ? dialect.form() : NOT_HERE),
   );
   refuseOtherMethods(app, HOME_PATH, ['GET']);
 
   app.get<{ Querystring: { emailaddress?: string } }>(SETTINGS_PATH, async (request, reply) => {
-    if (!servesPage(request.host, names)) return sendAnswer(reply, NOT_HERE);
+    if (!servesPage(requestHost(request), names)) return sendAnswer(reply, NOT_HERE);
     const format = negotiate(request.headers.accept);
     const raw = request.query.emailaddress ?? '';
     const target = readTypedTarget(raw);

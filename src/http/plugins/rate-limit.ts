@@ -1,0 +1,86 @@
+// Rate limiting per client (client-ip.ts decides who a client is): every answer the
+// service gives counts, in the order the requests arrived, whether it is a lookup, a 404,
+// a 405, a 414 or a refused URL. @fastify/rate-limit's own hooks are not used: it adds
+// them route by route (onRoute), so the not-found handler, the router's bad-URL answers
+// and everything answered in an earlier onRequest hook escaped it. The guards call
+// `countRequest` first instead, and send its 429 (plugins/guards.ts).
+import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config/config.js';
+import type { Answer } from '../../dialects/answer.js';
+import { clientAddress, clientKey, type ProxyTrust } from '../client-ip.js';
+import { refusal } from '../send.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Counts a request against its client's budget and sets the X-RateLimit-* headers;
+     * gives the 429 to send instead when the budget is spent.
+     */
+    countRequest(request: FastifyRequest, reply: FastifyReply): Promise<Answer | undefined>;
+  }
+  interface FastifyContextConfig {
+    /** A route's requests for which this says true are not counted (see routes/tls-allowed.ts). */
+    rateLimitExempt?: (request: FastifyRequest) => boolean;
+  }
+}
+
+/** How many clients' counters are kept; beyond that the least recently seen is forgotten. */
+const MAX_CLIENTS = 10_000;
+
+/**
+ * A fixed window per client, like the plugin's LocalStore, but each call reports its own
+ * count. LocalStore hands every caller the same mutable record, and the plugin reads it
+ * only after an `await`: a pipelined burst parsed in one go was counted whole before any
+ * request read its count, so even the first ones, within the limit, saw the burst's total
+ * and were refused.
+ */
+class ArrivalOrderStore implements FastifyRateLimitStore {
+  private readonly windows = new Map<string, { count: number; start: number }>();
+
+  incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || window.start + timeWindow <= now) window = { count: 0, start: now };
+    window.count += 1;
+    this.windows.delete(key); // re-inserted last: Map order is least recently seen first
+    this.windows.set(key, window);
+    if (this.windows.size > MAX_CLIENTS) this.windows.delete(this.windows.keys().next().value!);
+    callback(null, { current: window.count, ttl: window.start + timeWindow - now });
+  }
+
+  child(): FastifyRateLimitStore {
+    return new ArrivalOrderStore();
+  }
+}
+
+/** The key a request is counted by: its client (IPv6 by /64), from the raw request. */
+function requestKey(request: FastifyRequest, trust: ProxyTrust): string {
+  const address = clientAddress(request.raw, trust);
+  // The guards answer hung-up clients before counting; this is only a fallback key.
+  return address === undefined ? 'unknown' : clientKey(address);
+}
+
+export async function rateLimiting(app: FastifyInstance, config: Config, trust: ProxyTrust): Promise<void> {
+  await app.register(rateLimit, {
+    global: false,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.timeWindow,
+    store: ArrivalOrderStore,
+    keyGenerator: (request) => requestKey(request, trust),
+  });
+  const limit = app.createRateLimit();
+
+  app.decorate('countRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const route = request.routeOptions.config;
+    if (route?.rateLimit === false || route?.rateLimitExempt?.(request)) return undefined;
+    const result = await limit(request);
+    if (result.isAllowed) return undefined;
+    reply.header('x-ratelimit-limit', result.max);
+    reply.header('x-ratelimit-remaining', result.remaining);
+    reply.header('x-ratelimit-reset', result.ttlInSeconds);
+    if (!result.isExceeded) return undefined;
+    // RFC 6585 section 4: 429, with Retry-After (RFC 9110 section 10.2.3) saying when the window ends.
+    return refusal(429, `Too many requests: retry in ${result.ttlInSeconds} seconds`, { 'retry-after': String(result.ttlInSeconds) });
+  });
+}
