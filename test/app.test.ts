@@ -9,11 +9,13 @@ t.test('healthz: 200 when the directory answers, 503 when it does not', async (t
   const ok = await up.app.inject({ url: '/healthz' });
   t.equal(ok.statusCode, 200);
   t.same(ok.json(), { status: 'ok' });
+  t.equal(ok.headers['x-content-type-options'], 'nosniff');
   const down = await testApp(t, { directory: new DownDirectory() });
   const bad = await down.app.inject({ url: '/healthz' });
   t.equal(bad.statusCode, 503);
   t.equal(bad.json().status, 'unavailable');
   t.notMatch(bad.body, /ECONNREFUSED|secret/);
+  t.equal(bad.headers['x-content-type-options'], 'nosniff');
 });
 
 t.test('rate limiting per client IP: 429 with Retry-After, health checks exempt', async (t) => {

@@ -114,4 +114,8 @@ t.test('the provider profile refuses host patterns that give no host name', asyn
     t.match(checkProvider({ ...pair, [field]: value }), new RegExp(`^${field} ".*" must be a lower-case host name`), `${field}: ${value}`);
   }
   t.equal(checkProvider({ ...pair, oldEraHost: 'imap{mailServer}.mail.example.net', newEraHost: 'u-{username}.example.net' }), undefined);
+  for (const [field, value] of [['displayName', 'pair\u0007Mail'], ['displayShortName', 'pair\uFFFF'], ['displayName', 'pair\nMail'], ['documentationUrl', 'https://x.example/\u0000']] as const) {
+    t.match(checkProvider({ ...pair, [field]: value }), new RegExp(`^${field} must not contain control characters`), `${field}: ${JSON.stringify(value)}`);
+  }
+  t.equal(checkProvider({ ...pair, displayName: 'pair Networks — Mail <&> "ü"' }), undefined, 'metacharacters and Unicode are fine: they are escaped');
 });

@@ -1,6 +1,7 @@
 // The provider's facts: everything another hosting provider would change to reuse the
 // service lives here, as data, so adapting it needs a JSON file (config/provider-file.ts)
 // and no code change; and the provider's wording for people, beside the facts it explains.
+import { isXmlText } from '../model/text.js';
 
 export interface ProviderProfile {
   /** `emailProvider@id` in autoconfig; must be a valid host name (Thunderbird checks). */
@@ -55,6 +56,11 @@ export function checkProvider(p: ProviderProfile): string | undefined {
   if (!isText(p.id) || !HOSTNAME.test(p.id)) return 'id must be a lower-case host name';
   if (!isText(p.displayName) || p.displayName.length > 60) return 'displayName must be 1-60 characters';
   if (!isText(p.displayShortName) || p.displayShortName.length > 20) return 'displayShortName must be 1-20 characters';
+  // Shown in every answer: a control character or one XML cannot carry would make each of
+  // them a data error (or, in the plain-text answers, a line break the client never wrote).
+  for (const field of ['displayName', 'displayShortName', 'documentationUrl'] as const) {
+    if (!isXmlText(p[field]) || /\p{Cc}/u.test(p[field])) return `${field} must not contain control characters or characters XML forbids`;
+  }
   if (!isText(p.documentationUrl) || !/^https?:\/\//.test(p.documentationUrl)) return 'documentationUrl must be an http(s) URL';
   if (!isText(p.eraCutoff) || !/^\d{4}-\d{2}-\d{2}$/.test(p.eraCutoff)) return 'eraCutoff must be YYYY-MM-DD';
   try {

@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get(HEALTH_PATH, { config: { rateLimit: false } }, async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
     try {
       await ctx.directory.ping();
       return reply.send({ status: 'ok' });
