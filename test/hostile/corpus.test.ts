@@ -111,6 +111,8 @@ t.test('the hostile corpus against the real server', async (t) => {
   t.ok(lines.some((l) => l.refusal === 'connection cap'), 'the connection cap was logged');
   t.ok(lines.some((l) => l.refusal === 'request timeout'), 'the slow requests were logged');
   t.equal(server.err(), '', 'nothing on stderr');
+  // Privacy over the whole hostile run: the mailboxes it asked about never reach the log.
+  for (const local of ['sales', 'jane']) t.notMatch(server.out(), new RegExp(`\\b${local}\\b|${local}(@|%40)`, 'i'), `the log never names ${local}@`);
 
   server.child.kill('SIGTERM');
   t.equal(await exited(server, 5000), 0, 'and it still shuts down cleanly');
