@@ -4,6 +4,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { parseDirectoryUrl } from '../directory/url.js';
 import { hostName } from '../model/address.js';
 import type { SigningFiles } from '../signing/pem.js';
+import { settingNamed } from './declaration.js';
 
 export interface Config {
   host: string;
@@ -47,13 +48,48 @@ export interface ConnectionLimits {
 
 export class ConfigError extends Error {}
 
+/** Reads a declared variable (config/declaration.ts); an empty value counts as unset. */
+type Read = (name: string) => string | undefined;
+
+function declaredReader(env: NodeJS.ProcessEnv): Read {
+  return (name) => {
+    settingNamed(name);
+    const value = env[name];
+    return value === '' ? undefined : value;
+  };
+}
+
+/**
+ * Collects every bad value instead of stopping at the first, so an operator fixes the
+ * whole configuration in one go: one line per problem.
+ */
+class Problems {
+  private readonly found: string[] = [];
+
+  /** `parse()`, or `fallback` with the problem noted when it throws a ConfigError. */
+  check<T>(fallback: T, parse: () => T): T {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.found.push(err.message);
+      return fallback;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.found.length === 1) throw new ConfigError(this.found[0]);
+    if (this.found.length > 1) throw new ConfigError(`${this.found.length} problems in the configuration:\n${this.found.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const DEFAULT_DIRECTORY = 'sqlite:./data/directory.db';
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+function integer(read: Read, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(name);
+  if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
@@ -82,10 +118,10 @@ export const MIN_SECRET_LENGTH = 16;
  * MOBILECONFIG_CERT and MOBILECONFIG_KEY go together (and MOBILECONFIG_CHAIN needs them):
  * a half-configured signer is an error, never a silent fall-back to unsigned profiles.
  */
-function mobileconfigSigning(env: NodeJS.ProcessEnv): MobileconfigSigningFiles | undefined {
-  const certFile = env.MOBILECONFIG_CERT || undefined;
-  const keyFile = env.MOBILECONFIG_KEY || undefined;
-  const chainFile = env.MOBILECONFIG_CHAIN || undefined;
+function mobileconfigSigning(read: Read): MobileconfigSigningFiles | undefined {
+  const certFile = read('MOBILECONFIG_CERT');
+  const keyFile = read('MOBILECONFIG_KEY');
+  const chainFile = read('MOBILECONFIG_CHAIN');
   if (!certFile && !keyFile) {
     if (chainFile) throw new ConfigError('MOBILECONFIG_CHAIN is set but MOBILECONFIG_CERT and MOBILECONFIG_KEY are not');
     return undefined;
@@ -115,6 +151,8 @@ export function parseWindow(raw: string | undefined): number {
   return parseDuration(raw, 'RATE_LIMIT_WINDOW', '1 minute');
 }
 
+const DEFAULT_LIMITS: ConnectionLimits = { headersTimeout: 10_000, requestTimeout: 20_000, keepAliveTimeout: 5_000, maxPerClient: 64 };
+
 /** The longest accepted connection phase or shutdown deadline: every phase is bounded to minutes at most. */
 const MAX_PHASE_MS = 10 * 60_000;
 
@@ -123,17 +161,17 @@ const MAX_PHASE_MS = 10 * 60_000;
  * requestTimeout and keepAliveTimeout) and the per-client connection cap. Node refuses a
  * headersTimeout longer than the requestTimeout; so do we, in our words.
  */
-function connectionLimits(env: NodeJS.ProcessEnv): ConnectionLimits {
-  const headersTimeout = parseDuration(env.HEADERS_TIMEOUT, 'HEADERS_TIMEOUT', '10 seconds', MAX_PHASE_MS);
-  const requestTimeout = parseDuration(env.REQUEST_TIMEOUT, 'REQUEST_TIMEOUT', '20 seconds', MAX_PHASE_MS);
+function connectionLimits(read: Read): ConnectionLimits {
+  const headersTimeout = parseDuration(read('HEADERS_TIMEOUT'), 'HEADERS_TIMEOUT', '10 seconds', MAX_PHASE_MS);
+  const requestTimeout = parseDuration(read('REQUEST_TIMEOUT'), 'REQUEST_TIMEOUT', '20 seconds', MAX_PHASE_MS);
   if (headersTimeout > requestTimeout) {
     throw new ConfigError(`HEADERS_TIMEOUT (${headersTimeout} ms) must not be longer than REQUEST_TIMEOUT (${requestTimeout} ms)`);
   }
   return {
     headersTimeout,
     requestTimeout,
-    keepAliveTimeout: parseDuration(env.KEEP_ALIVE_TIMEOUT, 'KEEP_ALIVE_TIMEOUT', '5 seconds', MAX_PHASE_MS),
-    maxPerClient: integer(env, 'MAX_CONNECTIONS_PER_CLIENT', 64, 1, 100_000),
+    keepAliveTimeout: parseDuration(read('KEEP_ALIVE_TIMEOUT'), 'KEEP_ALIVE_TIMEOUT', '5 seconds', MAX_PHASE_MS),
+    maxPerClient: integer(read, 'MAX_CONNECTIONS_PER_CLIENT', 64, 1, 100_000),
   };
 }
 
@@ -169,40 +207,46 @@ function directoryUrlFrom(url: string): string {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = integer(env, 'PORT', 8080, 0, 65535);
-  const host = env.HOST || '0.0.0.0';
-  const publicUrl = parsePublicUrl(env.PUBLIC_URL || `http://localhost:${port}`);
-  const serviceHosts = [publicUrl.hostname, ...(env.SERVICE_HOSTS ?? '').split(',')]
+  const read = declaredReader(env);
+  const problems = new Problems();
+  const port = problems.check(8080, () => integer(read, 'PORT', 8080, 0, 65535));
+  const host = read('HOST') ?? '0.0.0.0';
+  const publicUrl = problems.check(new URL(`http://localhost:${port}`), () => parsePublicUrl(read('PUBLIC_URL') ?? `http://localhost:${port}`));
+  const serviceHosts = [publicUrl.hostname, ...(read('SERVICE_HOSTS') ?? '').split(',')]
     .map((h) => hostName(h))
     .filter((h, i, all) => h !== '' && all.indexOf(h) === i);
-  const directoryUrl = directoryUrlFrom(env.MAILCONF_DIRECTORY || DEFAULT_DIRECTORY);
-  const logLevel = (env.LOG_LEVEL || 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  return {
+  const directoryUrl = problems.check(DEFAULT_DIRECTORY, () => directoryUrlFrom(read('MAILCONF_DIRECTORY') ?? DEFAULT_DIRECTORY));
+  const logLevel = (read('LOG_LEVEL') ?? 'info').toLowerCase();
+  problems.check(undefined, () => {
+    if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  });
+  const config: Config = {
     host,
     port,
     directoryUrl,
     publicUrl,
     serviceHosts,
     rateLimit: {
-      max: integer(env, 'RATE_LIMIT_MAX', 120, 1, 1_000_000),
-      timeWindow: parseWindow(env.RATE_LIMIT_WINDOW),
+      max: problems.check(120, () => integer(read, 'RATE_LIMIT_MAX', 120, 1, 1_000_000)),
+      timeWindow: problems.check(60_000, () => parseWindow(read('RATE_LIMIT_WINDOW'))),
     },
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
-    connections: connectionLimits(env),
-    shutdownTimeout: parseDuration(env.SHUTDOWN_TIMEOUT, 'SHUTDOWN_TIMEOUT', '5 seconds', MAX_PHASE_MS),
+    trustProxy: problems.check(false, () => parseTrustProxy(read('TRUST_PROXY'))),
+    connections: problems.check(DEFAULT_LIMITS, () => connectionLimits(read)),
+    shutdownTimeout: problems.check(5_000, () => parseDuration(read('SHUTDOWN_TIMEOUT'), 'SHUTDOWN_TIMEOUT', '5 seconds', MAX_PHASE_MS)),
     logLevel,
-    logPretty: env.LOG_FORMAT === 'pretty',
-    providerFile: env.MAILCONF_PROVIDER || undefined,
-    secret: secretFromEnv(env),
-    mobileconfigSigning: mobileconfigSigning(env),
+    logPretty: read('LOG_FORMAT') === 'pretty',
+    providerFile: read('MAILCONF_PROVIDER'),
+    secret: problems.check(undefined, () => secretFromEnv(read)),
+    mobileconfigSigning: problems.check(undefined, () => mobileconfigSigning(read)),
   };
+  problems.throwIfAny();
+  return config;
 }
 
 /** MAILCONF_SECRET when set (and long enough); undefined otherwise. */
-function secretFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const secret = env.MAILCONF_SECRET;
-  if (secret === undefined || secret === '') return undefined;
+function secretFromEnv(read: Read): string | undefined {
+  const secret = read('MAILCONF_SECRET');
+  if (secret === undefined) return undefined;
   if (secret.trim().length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`MAILCONF_SECRET must be at least ${MIN_SECRET_LENGTH} characters (for example: openssl rand -hex 32)`);
   }
@@ -221,11 +265,12 @@ export function cliConfig(
   env: NodeJS.ProcessEnv,
   options: { directory?: string | undefined; provider?: string | undefined; publicUrl?: string | undefined },
 ): CliConfig {
-  const publicUrl = options.publicUrl ?? env.PUBLIC_URL;
+  const read = declaredReader(env);
+  const publicUrl = options.publicUrl ?? read('PUBLIC_URL');
   return {
     // Not checked here: a wrong URL is reported by the command that opens it (exit 1).
-    directoryUrl: options.directory ?? (env.MAILCONF_DIRECTORY || DEFAULT_DIRECTORY),
-    providerFile: options.provider ?? (env.MAILCONF_PROVIDER || undefined),
+    directoryUrl: options.directory ?? read('MAILCONF_DIRECTORY') ?? DEFAULT_DIRECTORY,
+    providerFile: options.provider ?? read('MAILCONF_PROVIDER'),
     publicUrl: publicUrl === undefined || publicUrl.trim() === '' ? undefined : publicUrl,
   };
 }
