@@ -14,7 +14,25 @@ export const MOBILECONFIG_PATHS = ['/mobileconfig', '/email.mobileconfig'] as co
 export const HOME_PATH = '/';
 export const SETTINGS_PATH = '/settings';
 export const TLS_ALLOWED_PATH = '/tls-allowed';
+/** Liveness: the process answers. */
 export const HEALTH_PATH = '/healthz';
+/** Readiness: lookups work (the directory answers) and the instance is not shutting down. */
+export const READY_PATH = '/readyz';
+/** Prometheus metrics, for the operator's scraper only. */
+export const METRICS_PATH = '/metrics';
+
+/** What metrics call the clients a path serves (the route's URL as registered). */
+export function dialectOfRoute(route: string | undefined): string {
+  if (route === undefined) return 'none';
+  if ((AUTOCONFIG_PATHS as readonly string[]).includes(route)) return 'autoconfig';
+  if (route === AUTODISCOVER_PATH) return 'autodiscover-pox';
+  if (route.startsWith(AUTODISCOVER_JSON_PATH)) return 'autodiscover-json';
+  if ((MOBILECONFIG_PATHS as readonly string[]).includes(route)) return 'mobileconfig';
+  if (route === HOME_PATH || route === SETTINGS_PATH) return 'settings-page';
+  if (route === TLS_ALLOWED_PATH) return 'tls-allowed';
+  if (route === HEALTH_PATH || route === READY_PATH || route === METRICS_PATH) return 'operations';
+  return 'none';
+}
 
 /** The names customers point at us, one label above their domain (CNAMEs, certificates). */
 export const AUTOCONFIG_LABEL = 'autoconfig';

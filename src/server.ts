@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     logger.warn('MAILCONF_SECRET is not set and no secret file can be kept: Apple profile ids and log hashes change at every restart');
   }
   const dialects = createDialects({ templates, profile, publicUrl: config.publicUrl, secret, signProfile: profileSigner?.sign });
-  const app = await buildApp({ config, directory, profile, dialects, secret }, logger);
+  const readiness = { accepting: true };
+  const app = await buildApp({ config, directory, profile, dialects, secret, readiness }, logger);
   await app.listen({ port: config.port, host: config.host });
   const counts = await directory.counts();
   const bound = app.server.address();
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
   // closed: the process ends well within Fly's kill_timeout (fly.toml) whatever clients do.
   const stop = async (signal: string) => {
     logger.info(`${signal}: shutting down`);
+    // First of all: the platform's readiness check stops sending traffic here.
+    readiness.accepting = false;
     const deadline = setTimeout(() => {
       logger.warn(`shutdown: closing the connections still open after ${config.shutdownTimeout} ms`);
       app.server.closeAllConnections();

@@ -4,18 +4,24 @@ import { clientKey } from '../src/http/client-ip.js';
 import { addressHash } from '../src/http/plugins/access-log.js';
 import { DownDirectory, testApp } from './support/app.js';
 
-t.test('healthz: 200 when the directory answers, 503 when it does not', async (t) => {
+t.test('healthz: 200 while the process runs; readyz: 200 when the directory answers, 503 when it does not', async (t) => {
   const up = await testApp(t);
-  const ok = await up.app.inject({ url: '/healthz' });
+  const ok = await up.app.inject({ url: '/readyz' });
   t.equal(ok.statusCode, 200);
   t.same(ok.json(), { status: 'ok' });
   t.equal(ok.headers['x-content-type-options'], 'nosniff');
   const down = await testApp(t, { directory: new DownDirectory() });
-  const bad = await down.app.inject({ url: '/healthz' });
+  const bad = await down.app.inject({ url: '/readyz' });
   t.equal(bad.statusCode, 503);
   t.equal(bad.json().status, 'unavailable');
   t.notMatch(bad.body, /ECONNREFUSED|secret/);
   t.equal(bad.headers['x-content-type-options'], 'nosniff');
+  for (const app of [up.app, down.app]) {
+    const alive = await app.inject({ url: '/healthz' });
+    t.equal(alive.statusCode, 200, 'liveness does not depend on the directory');
+    t.same(alive.json(), { status: 'ok' });
+    t.equal(alive.headers['x-content-type-options'], 'nosniff');
+  }
 });
 
 t.test('rate limiting per client IP: 429 with Retry-After, health checks exempt', async (t) => {

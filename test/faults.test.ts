@@ -1,6 +1,6 @@
 // The directory file damaged, removed, replaced and restored while the service answers:
 // never a wrong host, the documented degraded answer (503 + Retry-After, POX 603) while the
-// file is unusable, /healthz saying so, and recovery without a restart.
+// file is unusable, /readyz saying so, and recovery without a restart.
 import { copyFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -57,7 +57,7 @@ t.test('damaged, removed, replaced, restored: no wrong host, 503 meanwhile, reco
     t.equal(seen.size, 1, `${phase}: every dialect agrees`);
     return [...seen][0] as 'ok' | 'unavailable';
   };
-  const health = async () => (await app.inject({ url: '/healthz' })).statusCode;
+  const health = async () => (await app.inject({ url: '/readyz' })).statusCode;
 
   t.equal(await probe('healthy'), 'ok');
   t.equal(await health(), 200);

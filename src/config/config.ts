@@ -23,6 +23,8 @@ export interface Config {
   connections: ConnectionLimits;
   /** After SIGTERM, how long (ms) open connections may take to finish before they are closed. */
   shutdownTimeout: number;
+  /** Peers (besides loopback) that may read /metrics: addresses/CIDRs, as proxy-addr compiles them. */
+  metricsAllow: string[];
   logLevel: string;
   logPretty: boolean;
   /** A JSON file with provider facts laid over the built-in defaults. */
@@ -107,6 +109,17 @@ export function parseTrustProxy(raw: string | undefined): boolean | number | str
     proxyAddr.compile(list); // what Fastify will do with it: fail here, with our words
   } catch (err) {
     throw new ConfigError(`TRUST_PROXY must be true, a hop count, or addresses/CIDRs (${(err as Error).message})`);
+  }
+  return list;
+}
+
+/** A comma-separated list of addresses/CIDRs, checked as proxy-addr will compile it. */
+function addressList(raw: string | undefined, name: string): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    proxyAddr.compile(list);
+  } catch (err) {
+    throw new ConfigError(`${name} must be comma-separated addresses or CIDRs (${(err as Error).message})`);
   }
   return list;
 }
@@ -233,6 +246,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: problems.check(false, () => parseTrustProxy(read('TRUST_PROXY'))),
     connections: problems.check(DEFAULT_LIMITS, () => connectionLimits(read)),
     shutdownTimeout: problems.check(5_000, () => parseDuration(read('SHUTDOWN_TIMEOUT'), 'SHUTDOWN_TIMEOUT', '5 seconds', MAX_PHASE_MS)),
+    metricsAllow: problems.check([], () => addressList(read('METRICS_ALLOW'), 'METRICS_ALLOW')),
     logLevel,
     logPretty: read('LOG_FORMAT') === 'pretty',
     providerFile: read('MAILCONF_PROVIDER'),

@@ -110,6 +110,13 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   },
   { name: 'MOBILECONFIG_KEY', default: undefined, meaning: '', sameRowAs: 'MOBILECONFIG_CERT' },
   { name: 'MOBILECONFIG_CHAIN', default: undefined, meaning: 'optional PEM bundle of intermediate certificates sent with each signature' },
+  {
+    name: 'METRICS_ALLOW',
+    default: { words: 'loopback only' },
+    meaning:
+      'comma-separated addresses/CIDRs (besides loopback) that may read `/metrics`, judged by the connecting peer, never by a forwarded header ' +
+      "(on Fly.io the scraper reaches the machine over its private network: `fdaa::/16`). Everyone else gets `404`. Scrapes from these are not rate-limited.",
+  },
   { name: 'LOG_LEVEL', default: 'info', meaning: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' },
   { name: 'LOG_FORMAT', default: { words: 'JSON lines' }, meaning: '`pretty` for human-readable logs' },
 ] satisfies Setting[]);

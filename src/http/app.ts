@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { MAX_AUTODISCOVER_BODY } from '../dialects/autodiscover-pox.js';
 import { proxyTrust } from './client-ip.js';
-import type { AppContext } from './context.js';
+import type { AppContext, Readiness } from './context.js';
 import { accessLog } from './plugins/access-log.js';
 import { connectionLimits } from './plugins/connections.js';
 import { guards, routerErrors } from './plugins/guards.js';
+import { createMetrics, metricsPlugin, type DirectoryStats, type Metrics } from './plugins/metrics.js';
 import { rateLimiting } from './plugins/rate-limit.js';
 import { parseQuery } from './query-string.js';
 import { autoconfigRoutes } from './routes/autoconfig.js';
@@ -30,7 +31,15 @@ const ROUTES = [
   settingsPageRoutes,
 ] as const;
 
-export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+/** What the app is built from; metrics and readiness are made here unless the caller keeps its own. */
+export type AppSetup = Omit<AppContext, 'metrics' | 'readiness'> & { metrics?: Metrics; readiness?: Readiness };
+
+export async function buildApp(setup: AppSetup, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const ctx: AppContext = {
+    ...setup,
+    metrics: setup.metrics ?? createMetrics(setup.directory as Partial<DirectoryStats>),
+    readiness: setup.readiness ?? { accepting: true },
+  };
   const trust = proxyTrust(ctx.config.trustProxy);
   const connections = connectionLimits(ctx.config.connections, trust, logger);
   const app = Fastify({
@@ -47,6 +56,7 @@ export async function buildApp(ctx: AppContext, logger: FastifyBaseLogger): Prom
   await rateLimiting(app, ctx.config, trust);
   guards(app);
   accessLog(app);
+  await metricsPlugin(app, ctx);
   for (const routes of ROUTES) await routes(app, ctx);
   return app;
 }

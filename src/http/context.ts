@@ -3,6 +3,12 @@ import type { Config } from '../config/config.js';
 import type { Dialects } from '../dialects/index.js';
 import type { DirectoryReader } from '../directory/directory.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
+import type { Metrics } from './plugins/metrics.js';
+
+/** Whether this instance takes traffic: false once shutdown has begun (/readyz says 503). */
+export interface Readiness {
+  accepting: boolean;
+}
 
 export interface AppContext {
   config: Config;
@@ -11,4 +17,6 @@ export interface AppContext {
   dialects: Dialects;
   /** Keys log address hashes (config/secret.ts). */
   secret: string;
+  metrics: Metrics;
+  readiness: Readiness;
 }

@@ -1,5 +1,5 @@
 // The endpoints' one call into the pipeline: run it for a request, note what was asked
-// for the request's log line, and log the outcomes an operator must act on.
+// for the request's log line and the metrics, and log the outcomes an operator must act on.
 import type { FastifyRequest } from 'fastify';
 import type { MailTarget } from '../model/address.js';
 import { lookupSettings, type Resolution } from '../pipeline.js';
@@ -8,7 +8,9 @@ import { noteLogTarget } from './plugins/access-log.js';
 
 export async function lookupFor(ctx: AppContext, request: FastifyRequest, target: MailTarget): Promise<Resolution> {
   noteLogTarget(request, target, ctx.secret);
+  const started = performance.now();
   const resolution = await lookupSettings(target, ctx.directory, ctx.profile);
+  ctx.metrics.observeLookup(request, resolution, (performance.now() - started) / 1000);
   if (resolution.kind === 'data-error') {
     const { username, kind, detail } = resolution.error;
     request.log.error({ account: username, dataError: kind }, `account ${username}: ${detail}`);

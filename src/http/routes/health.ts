@@ -1,16 +1,25 @@
-// GET /healthz: whether the directory answers. Exempt from rate limiting (probes are frequent).
+// GET /healthz: the process answers (liveness). GET /readyz: this instance should take
+// traffic: its directory answers a real lookup and it is not shutting down (readiness).
+// Both exempt from rate limiting: probes are frequent.
 import type { FastifyInstance } from 'fastify';
-import { HEALTH_PATH } from '../../links.js';
+import { HEALTH_PATH, READY_PATH } from '../../links.js';
 import type { AppContext } from '../context.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get(HEALTH_PATH, { config: { rateLimit: false } }, async (request, reply) => {
-    reply.header('x-content-type-options', 'nosniff');
+  app.get(HEALTH_PATH, { config: { rateLimit: false } }, async (_request, reply) =>
+    reply.header('x-content-type-options', 'nosniff').send({ status: 'ok' }),
+  );
+
+  app.get(READY_PATH, { config: { rateLimit: false } }, async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+    if (!ctx.readiness.accepting) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
     try {
       await ctx.directory.ping();
+      ctx.metrics.directoryUp(true);
       return reply.send({ status: 'ok' });
     } catch (err) {
-      request.log.error({ err }, 'health check: directory unavailable');
+      ctx.metrics.directoryUp(false);
+      request.log.error({ err }, 'readiness check: directory unavailable');
       return reply.code(503).send({ status: 'unavailable', reason: 'directory does not answer' });
     }
   });

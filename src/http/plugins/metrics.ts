@@ -1,0 +1,145 @@
+// Prometheus metrics (prom-client, text exposition format): what an operator watches.
+// Requests by dialect and outcome, answers by era, request and directory-lookup latency,
+// the directory's health, the cache's counters when the directory has a cache, the build.
+// Recorded in one onResponse hook and in the one pipeline call (http/lookup.ts); exposed on
+// /metrics to loopback and METRICS_ALLOW peers only (judged by the socket peer, never by a
+// forwarded header), everyone else gets the plain 404 any unknown path gets.
+import { createRequire } from 'node:module';
+import proxyAddr from '@fastify/proxy-addr';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { textAnswer } from '../../dialects/answer.js';
+import { dialectOfRoute, METRICS_PATH } from '../../links.js';
+import type { Resolution } from '../../pipeline.js';
+import type { AppContext } from '../context.js';
+import { sendAnswer } from '../send.js';
+
+/** What a request came to, for the outcome label: a lookup's Resolution kind, or its status class. */
+export type Outcome = 'settings' | 'unknown-domain' | 'client-error' | 'data-error' | 'unavailable' | 'rate-limited' | 'error' | 'other';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the pipeline call (http/lookup.ts); requests without a lookup are judged by their status. */
+    lookupOutcome: { outcome: Outcome; era?: string } | null;
+  }
+}
+
+/** A directory that keeps counters (a cache) offers them here. */
+export interface DirectoryStats {
+  stats(): Readonly<Record<string, number>>;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Notes a lookup's outcome on its request and times it. */
+  observeLookup(request: FastifyRequest, resolution: Resolution, seconds: number): void;
+  /** Counts an answer, once it is sent. */
+  observeAnswer(request: FastifyRequest, reply: FastifyReply): void;
+  /** The directory answered (a lookup or a readiness probe did) or did not. */
+  directoryUp(up: boolean): void;
+}
+
+const OUTCOME_OF: Record<Resolution['kind'], Outcome> = {
+  settings: 'settings',
+  'unknown-domain': 'unknown-domain',
+  // An account-named domain asked without an address: the client asked the wrong question.
+  'address-required': 'client-error',
+  'data-error': 'data-error',
+  unavailable: 'unavailable',
+};
+
+function outcomeOf(request: FastifyRequest, reply: FastifyReply): Outcome {
+  if (reply.statusCode === 429) return 'rate-limited';
+  if (request.lookupOutcome) return request.lookupOutcome.outcome;
+  if (reply.statusCode >= 500) return 'error';
+  if (reply.statusCode >= 400) return 'client-error';
+  return 'other';
+}
+
+const VERSION: string = (() => {
+  const require = createRequire(import.meta.url);
+  // src/http/plugins and dist/http/plugins are both three levels below the package root.
+  return (require('../../../package.json') as { version?: string }).version ?? 'unknown';
+})();
+
+export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mailconf_' });
+  const requests = new Counter({
+    name: 'mailconf_requests_total',
+    help: 'Requests answered, by dialect and outcome',
+    labelNames: ['dialect', 'outcome'] as const,
+    registers: [registry],
+  });
+  const eras = new Counter({ name: 'mailconf_answers_by_era_total', help: 'Settings answered, by account era', labelNames: ['era'] as const, registers: [registry] });
+  const latency = new Histogram({
+    name: 'mailconf_request_duration_seconds',
+    help: 'Time from request to answer, by dialect',
+    labelNames: ['dialect'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const lookups = new Histogram({
+    name: 'mailconf_directory_lookup_duration_seconds',
+    help: 'Time of one pipeline lookup (directory and policy)',
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+    registers: [registry],
+  });
+  const up = new Gauge({ name: 'mailconf_directory_up', help: '1 when the directory answered the last lookup or probe, else 0', registers: [registry] });
+  up.set(1);
+  new Gauge({ name: 'mailconf_build_info', help: 'The running build', labelNames: ['version', 'node'] as const, registers: [registry] })
+    .labels(VERSION, process.version)
+    .set(1);
+  if (directory.stats) {
+    const stats = directory.stats.bind(directory);
+    new Gauge({
+      name: 'mailconf_directory_cache',
+      help: 'Directory cache counters since start (hits, misses, stale serves, ...)',
+      labelNames: ['counter'] as const,
+      registers: [registry],
+      collect() {
+        for (const [name, value] of Object.entries(stats())) this.labels(name).set(value);
+      },
+    });
+  }
+
+  return {
+    registry,
+    observeLookup(request, resolution, seconds) {
+      lookups.observe(seconds);
+      up.set(resolution.kind === 'unavailable' ? 0 : 1);
+      request.lookupOutcome = { outcome: OUTCOME_OF[resolution.kind], ...(resolution.kind === 'settings' ? { era: resolution.settings.era } : {}) };
+    },
+    observeAnswer(request, reply) {
+      const dialect = dialectOfRoute(request.routeOptions.url);
+      requests.labels(dialect, outcomeOf(request, reply)).inc();
+      latency.labels(dialect).observe(reply.elapsedTime / 1000);
+      const era = request.lookupOutcome?.era;
+      if (era) eras.labels(era).inc();
+    },
+    directoryUp: (ok) => up.set(ok ? 1 : 0),
+  };
+}
+
+const NOT_FOUND = textAnswer(404, 'Not found');
+
+/** The onResponse hook that counts every answer, and the /metrics route. */
+export async function metricsPlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { metrics } = ctx;
+  app.decorateRequest('lookupOutcome', null);
+  app.addHook('onResponse', async (request, reply) => metrics.observeAnswer(request, reply));
+
+  const allowed = proxyAddr.compile(['loopback', ...ctx.config.metricsAllow]);
+  const mayRead = (request: FastifyRequest) => {
+    const peer = request.socket.remoteAddress;
+    return peer !== undefined && allowed(peer, 0);
+  };
+  app.get(METRICS_PATH, { config: { rateLimitExempt: mayRead } }, async (request, reply) => {
+    if (!mayRead(request)) return sendAnswer(reply, NOT_FOUND);
+    return reply
+      .type(metrics.registry.contentType)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-store')
+      .send(await metrics.registry.metrics());
+  });
+}
