@@ -17,6 +17,10 @@ export interface Config {
   serviceHosts: string[];
   /** Requests per client IP per window; the window in milliseconds. */
   rateLimit: { max: number; timeWindow: number };
+  /** REDIS_URL: where the rate-limit counters are shared across instances; undefined: in each instance. */
+  redisUrl: string | undefined;
+  /** RATE_LIMIT_ALLOW: client addresses/CIDRs never limited. */
+  rateLimitAllow: string[];
   /** As Fastify's `trustProxy`: false, true, a hop count, or addresses/CIDRs. */
   trustProxy: boolean | number | string[];
   /** What one client may hold open, times in milliseconds (applied by http/plugins/connections.ts). */
@@ -111,6 +115,21 @@ export function parseTrustProxy(raw: string | undefined): boolean | number | str
     throw new ConfigError(`TRUST_PROXY must be true, a hop count, or addresses/CIDRs (${(err as Error).message})`);
   }
   return list;
+}
+
+/** REDIS_URL: a redis:// or rediss:// URL. */
+function redisUrlFrom(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  return raw;
 }
 
 /** A comma-separated list of addresses/CIDRs, checked as proxy-addr will compile it. */
@@ -243,6 +262,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       max: problems.check(120, () => integer(read, 'RATE_LIMIT_MAX', 120, 1, 1_000_000)),
       timeWindow: problems.check(60_000, () => parseWindow(read('RATE_LIMIT_WINDOW'))),
     },
+    redisUrl: problems.check(undefined, () => redisUrlFrom(read('REDIS_URL'))),
+    rateLimitAllow: problems.check([], () => addressList(read('RATE_LIMIT_ALLOW'), 'RATE_LIMIT_ALLOW')),
     trustProxy: problems.check(false, () => parseTrustProxy(read('TRUST_PROXY'))),
     connections: problems.check(DEFAULT_LIMITS, () => connectionLimits(read)),
     shutdownTimeout: problems.check(5_000, () => parseDuration(read('SHUTDOWN_TIMEOUT'), 'SHUTDOWN_TIMEOUT', '5 seconds', MAX_PHASE_MS)),

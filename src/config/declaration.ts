@@ -49,6 +49,19 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   },
   { name: 'RATE_LIMIT_WINDOW', default: '1 minute', meaning: '', sameRowAs: 'RATE_LIMIT_MAX' },
   {
+    name: 'REDIS_URL',
+    default: { words: 'counters in each instance' },
+    meaning:
+      '`redis://` or `rediss://` URL: rate-limit counters live in Redis, so limits hold across every instance. ' +
+      'When Redis cannot be reached the service keeps answering and counts per instance until it is back (logged once a minute, shown in `/metrics` and on `/readyz`).',
+    secret: 'url-password',
+  },
+  {
+    name: 'RATE_LIMIT_ALLOW',
+    default: undefined,
+    meaning: "comma-separated client addresses/CIDRs that are never rate-limited (the provider's office NAT, its support desk)",
+  },
+  {
     name: 'TRUST_PROXY',
     default: { words: 'off' },
     meaning:

@@ -53,7 +53,7 @@ export async function buildApp(setup: AppSetup, logger: FastifyBaseLogger): Prom
     ...connections.options,
   });
   connections.attach(app);
-  await rateLimiting(app, ctx.config, trust);
+  await rateLimiting(app, ctx.config, trust, (reachable) => ctx.metrics.redisUp(reachable));
   guards(app);
   accessLog(app);
   await metricsPlugin(app, ctx);

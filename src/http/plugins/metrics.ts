@@ -37,6 +37,8 @@ export interface Metrics {
   observeAnswer(request: FastifyRequest, reply: FastifyReply): void;
   /** The directory answered (a lookup or a readiness probe did) or did not. */
   directoryUp(up: boolean): void;
+  /** The shared rate-limit store (Redis) is reachable, or not. */
+  redisUp(up: boolean): void;
 }
 
 const OUTCOME_OF: Record<Resolution['kind'], Outcome> = {
@@ -87,6 +89,8 @@ export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics 
   });
   const up = new Gauge({ name: 'mailconf_directory_up', help: '1 when the directory answered the last lookup or probe, else 0', registers: [registry] });
   up.set(1);
+  // Only with REDIS_URL: registered when the store first reports.
+  let redis: Gauge | undefined;
   new Gauge({ name: 'mailconf_build_info', help: 'The running build', labelNames: ['version', 'node'] as const, registers: [registry] })
     .labels(VERSION, process.version)
     .set(1);
@@ -118,6 +122,10 @@ export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics 
       if (era) eras.labels(era).inc();
     },
     directoryUp: (ok) => up.set(ok ? 1 : 0),
+    redisUp: (ok) => {
+      redis ??= new Gauge({ name: 'mailconf_redis_up', help: '1 while the shared rate-limit store (REDIS_URL) answers, 0 while it does not', registers: [registry] });
+      redis.set(ok ? 1 : 0);
+    },
   };
 }
 

@@ -4,12 +4,14 @@
 // them route by route (onRoute), so the not-found handler, the router's bad-URL answers
 // and everything answered in an earlier onRequest hook escaped it. The guards call
 // `countRequest` first instead, and send its 429 (plugins/guards.ts).
-import rateLimit, { type FastifyRateLimitStore } from '@fastify/rate-limit';
+import rateLimit from '@fastify/rate-limit';
+import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import type { Answer } from '../../dialects/answer.js';
 import { clientAddress, clientKey, type ProxyTrust } from '../client-ip.js';
 import { refusal } from '../send.js';
+import { counterStore, type StoreState } from './rate-limit-store.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,39 +20,12 @@ declare module 'fastify' {
      * gives the 429 to send instead when the budget is spent.
      */
     countRequest(request: FastifyRequest, reply: FastifyReply): Promise<Answer | undefined>;
+    /** Where the counters are: `local`, `shared` (Redis) or `per-instance` (Redis unreachable). */
+    rateLimitStore(): StoreState;
   }
   interface FastifyContextConfig {
     /** A route's requests for which this says true are not counted (see routes/tls-allowed.ts). */
     rateLimitExempt?: (request: FastifyRequest) => boolean;
-  }
-}
-
-/** How many clients' counters are kept; beyond that the least recently seen is forgotten. */
-const MAX_CLIENTS = 10_000;
-
-/**
- * A fixed window per client, like the plugin's LocalStore, but each call reports its own
- * count. LocalStore hands every caller the same mutable record, and the plugin reads it
- * only after an `await`: a pipelined burst parsed in one go was counted whole before any
- * request read its count, so even the first ones, within the limit, saw the burst's total
- * and were refused.
- */
-class ArrivalOrderStore implements FastifyRateLimitStore {
-  private readonly windows = new Map<string, { count: number; start: number }>();
-
-  incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number): void {
-    const now = Date.now();
-    let window = this.windows.get(key);
-    if (!window || window.start + timeWindow <= now) window = { count: 0, start: now };
-    window.count += 1;
-    this.windows.delete(key); // re-inserted last: Map order is least recently seen first
-    this.windows.set(key, window);
-    if (this.windows.size > MAX_CLIENTS) this.windows.delete(this.windows.keys().next().value!);
-    callback(null, { current: window.count, ttl: window.start + timeWindow - now });
-  }
-
-  child(): FastifyRateLimitStore {
-    return new ArrivalOrderStore();
   }
 }
 
@@ -61,12 +36,22 @@ function requestKey(request: FastifyRequest, trust: ProxyTrust): string {
   return address === undefined ? 'unknown' : clientKey(address);
 }
 
-export async function rateLimiting(app: FastifyInstance, config: Config, trust: ProxyTrust): Promise<void> {
+export async function rateLimiting(
+  app: FastifyInstance,
+  config: Config,
+  trust: ProxyTrust,
+  onRedisChange?: (reachable: boolean) => void,
+): Promise<void> {
+  const store = counterStore(config.redisUrl, app.log, { onChange: onRedisChange });
+  app.decorate('rateLimitStore', store.state);
+  app.addHook('onClose', async () => store.close());
+  // RATE_LIMIT_ALLOW: networks never limited (the provider's office, its support desk).
+  const allowed = config.rateLimitAllow.length > 0 ? proxyAddr.compile(config.rateLimitAllow) : () => false;
   await app.register(rateLimit, {
     global: false,
     max: config.rateLimit.max,
     timeWindow: config.rateLimit.timeWindow,
-    store: ArrivalOrderStore,
+    store: store.Store,
     keyGenerator: (request) => requestKey(request, trust),
   });
   const limit = app.createRateLimit();
@@ -74,6 +59,8 @@ export async function rateLimiting(app: FastifyInstance, config: Config, trust: 
   app.decorate('countRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.config;
     if (route?.rateLimit === false || route?.rateLimitExempt?.(request)) return undefined;
+    const client = clientAddress(request.raw, trust);
+    if (client !== undefined && allowed(client, 0)) return undefined;
     const result = await limit(request);
     if (result.isAllowed) return undefined;
     reply.header('x-ratelimit-limit', result.max);

@@ -16,7 +16,9 @@ export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promi
     try {
       await ctx.directory.ping();
       ctx.metrics.directoryUp(true);
-      return reply.send({ status: 'ok' });
+      // Redis unreachable does not make the instance unready (rate limits fail open), but says so.
+      const store = app.rateLimitStore();
+      return reply.send(store === 'local' ? { status: 'ok' } : { status: 'ok', rateLimits: store === 'shared' ? 'shared' : 'per instance: Redis unreachable' });
     } catch (err) {
       ctx.metrics.directoryUp(false);
       request.log.error({ err }, 'readiness check: directory unavailable');
