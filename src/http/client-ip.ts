@@ -80,7 +80,7 @@ function ipv6Groups(address: string): number[] {
  * and the de-facto X-Forwarded-* and X-Real-IP): Caddy's reverse_proxy always sets
  * X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host and adds Via.
  */
-const FORWARDING_HEADERS = ['forwarded', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip'];
+const FORWARDING_HEADERS = ['forwarded', 'via', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'fly-client-ip', 'fly-forwarded-proto'];
 
 /**
  * A request a process on this machine made for itself, not one it forwards for a client:
@@ -89,5 +89,10 @@ const FORWARDING_HEADERS = ['forwarded', 'via', 'x-forwarded-for', 'x-forwarded-
  * Caddy reverse-proxies from the Internet also arrives from loopback, but with them.
  */
 export function isOwnLocalRequest(request: { socket: { remoteAddress?: string | undefined }; headers: IncomingMessage['headers'] }): boolean {
-  return isLoopback(request.socket.remoteAddress) && FORWARDING_HEADERS.every((name) => request.headers[name] === undefined);
+  return isLoopback(request.socket.remoteAddress) && !hasForwardingHeaders(request.headers);
+}
+
+/** Whether any of the headers a forwarding proxy adds is present: the request came from further away than its peer. */
+export function hasForwardingHeaders(headers: IncomingMessage['headers']): boolean {
+  return FORWARDING_HEADERS.some((name) => headers[name] !== undefined);
 }

@@ -3,7 +3,8 @@
 // the directory's health, the cache's counters when the directory has a cache, the build.
 // Recorded in one onResponse hook and in the one pipeline call (http/lookup.ts); exposed on
 // /metrics to loopback and METRICS_ALLOW peers only (judged by the socket peer, never by a
-// forwarded header), everyone else gets the plain 404 any unknown path gets.
+// forwarded header, and never when a proxy forwarded the request), everyone else gets the
+// plain 404 any unknown path gets.
 import { createRequire } from 'node:module';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -11,6 +12,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { textAnswer } from '../../dialects/answer.js';
 import { dialectOfRoute, METRICS_PATH } from '../../links.js';
 import type { Resolution } from '../../pipeline.js';
+import { hasForwardingHeaders } from '../client-ip.js';
 import type { AppContext } from '../context.js';
 import { sendAnswer } from '../send.js';
 
@@ -138,9 +140,10 @@ export async function metricsPlugin(app: FastifyInstance, ctx: AppContext): Prom
   app.addHook('onResponse', async (request, reply) => metrics.observeAnswer(request, reply));
 
   const allowed = proxyAddr.compile(['loopback', ...ctx.config.metricsAllow]);
+  // A request some proxy forwarded came from elsewhere, whatever the peer: refused too.
   const mayRead = (request: FastifyRequest) => {
     const peer = request.socket.remoteAddress;
-    return peer !== undefined && allowed(peer, 0);
+    return peer !== undefined && allowed(peer, 0) && !hasForwardingHeaders(request.headers);
   };
   app.get(METRICS_PATH, { config: { rateLimitExempt: mayRead } }, async (request, reply) => {
     if (!mayRead(request)) return sendAnswer(reply, NOT_FOUND);

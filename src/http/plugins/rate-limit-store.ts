@@ -79,6 +79,8 @@ export function counterStore(redisUrl: string | undefined, log: FastifyBaseLogge
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs ?? 250,
     connectTimeout: 2000,
+    // Resolve names to IPv4 and IPv6 alike (Fly's Redis answers on its private IPv6 network).
+    family: 0,
     // Keep trying to reconnect, at most every 2 s.
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
