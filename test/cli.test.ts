@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { main } from '../src/cli/mailconf.js';
+import { throwAwayDatabase } from './support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -336,7 +337,7 @@ t.test('failures: exit status and one line of reason', async (t) => {
     failsWithOneLine(t, await w.run('lookup', malformed), 2, /not a valid/);
   }
 
-  failsWithOneLine(t, await mailconf(['lookup', 'a@her-shop.example', '--directory', 'postgres://db/x']), 1, /sqlite:PATH/);
+  failsWithOneLine(t, await mailconf(['lookup', 'a@her-shop.example', '--directory', 'mysql://db/x']), 1, /sqlite:PATH or postgres:\/\//);
   failsWithOneLine(t, await w.run('lookup', 'a@her-shop.example', '--provider', join(w.dir, 'none.json')), 1, /provider profile/);
 });
 
@@ -361,7 +362,7 @@ t.test('help and version', async (t) => {
     const r = await mailconf(argv);
     t.equal(r.code, 0, `${argv.join(' ')}: exit 0`);
     t.equal(r.stderr, '');
-    for (const word of ['import FILE', '--replace', 'lookup ADDRESS', '--json', 'check', '--directory URL', '--provider FILE', '--version']) {
+    for (const word of ['import FILE', '--replace', 'lookup ADDRESS', '--json', 'check', 'migrate', '--directory URL', 'postgres://', '--provider FILE', '--version']) {
       t.ok(r.stdout.includes(word), `${argv.join(' ')}: help mentions ${word}`);
     }
   }
@@ -415,4 +416,66 @@ t.test('the built bin/mailconf.js works end to end', async (t) => {
   t.equal(fail.stderr, 'mailconf: no mail settings for unknown.example\n');
   const usage = spawnSync('node', ['bin/mailconf.js', 'lookup', 'not-an-address'], { cwd: ROOT, env, encoding: 'utf8' });
   t.equal(usage.status, 2);
+});
+
+t.test('migrate: nothing to do for SQLite (no file made), and its help', async (t) => {
+  const w = workspace(t);
+  const r = await w.run('migrate');
+  t.equal(r.code, 0);
+  t.equal(r.stderr, '');
+  t.equal(r.stdout, `${w.url}: SQLite makes its schema when the directory is first opened: nothing to migrate\n`);
+  t.notOk(existsSync(w.db), 'no directory created');
+  const help = await mailconf(['migrate', '--help']);
+  t.match(help.stdout, /^Usage: mailconf migrate\n\n {2}Create or upgrade a PostgreSQL directory's schema/);
+  failsWithOneLine(t, await mailconf(['migrate', 'extra']), 2, /unexpected argument "extra"/);
+  failsWithOneLine(t, await mailconf(['migrate', '--replace']), 2, /--replace does not apply to migrate/);
+});
+
+t.test('on PostgreSQL every command answers as on SQLite, once migrated', async (t) => {
+  const db = await throwAwayDatabase(t);
+  const url = (await db.freshSchema()).replace('://root@', '://root:s3cret-Pw@');
+  const masked = url.replace(':s3cret-Pw@', ':***@');
+  const pgRun = (...argv: string[]) => mailconf([...argv, '--directory', url]);
+
+  // Before `mailconf migrate`, every command that opens the directory refuses, and says what to do.
+  const w = workspace(t);
+  const file = w.writeFile(EXAMPLE);
+  for (const argv of [['import', file], ['lookup', 'a@her-shop.example'], ['check'], ['dns', 'her-shop.example', '--public-url', 'https://mailconf.example']]) {
+    failsWithOneLine(t, await pgRun(...argv), 1, /has no mailconf schema: run "mailconf migrate" first$/);
+  }
+  const first = await pgRun('migrate');
+  t.equal(first.code, 0);
+  t.equal(first.stdout, `${masked}: migrated from schema version 0 to 1 (1 migration: 1 accounts, domains and mailboxes)\n`);
+  t.match((await pgRun('migrate')).stdout, /: schema version 1 is current: nothing to migrate\n$/);
+
+  // The same commands on both backends, compared line for line (the directory named alike).
+  const conflict = w.writeFile({ accounts: [{ username: 'innocent', created: '2022-01-01', domains: ['innocent.example'] }, { username: 'thief', created: '2022-01-01', domains: ['her-shop.example'] }] });
+  const broken = w.writeFile({ accounts: [{ username: 'noserver', created: '2005-01-01', domains: ['broken-old.example'] }, { username: 'bad_name', created: '2015-01-01', domains: ['broken-new.example'] }] });
+  const invalid = w.writeFile({ accounts: [{ username: 'x', created: 'yesterday' }] });
+  const script: string[][] = [
+    ['import', file],
+    ['lookup', 'sales@oldtimer-shop.example'],
+    ['lookup', '--json', 'pairuser@pair.com'],
+    ['lookup', 'her-shop.test'],
+    ['lookup', 'nobody@unknown.example'],
+    ['lookup', 'nobody@pair.com'],
+    ['dns', 'her-shop.example', '--public-url', 'https://mailconf.example'],
+    ['dns', 'unknown.example', '--public-url', 'https://mailconf.example'],
+    ['check'],
+    ['import', conflict],
+    ['import', invalid],
+    ['import', broken],
+    ['check'],
+    ['lookup', 'x@broken-new.example'],
+    ['import', file, '--replace'],
+    ['check'],
+    ['lookup', 'x@broken-old.example'],
+  ];
+  for (const argv of script) {
+    const onSqlite = await w.run(...argv);
+    const onPostgres = await pgRun(...argv);
+    t.notMatch(onPostgres.stdout + onPostgres.stderr, /s3cret-Pw/, `${argv.join(' ')}: no password shown`);
+    const same = (r: Run, dir: string) => ({ code: r.code, stdout: r.stdout.replaceAll(dir, 'DIR'), stderr: r.stderr.replaceAll(dir, 'DIR') });
+    t.same(same(onPostgres, masked), same(onSqlite, w.url), argv.join(' '));
+  }
 });

@@ -1,25 +1,19 @@
-// SqliteDirectory and openDirectory: what the endpoints and the importer rely on.
+// What only SqliteDirectory and openDirectory do: the file (made on first open, never after),
+// its query plans, the demo seeding, unusable files. What every backend does (lookups,
+// upserts, replace, conflicts, listing, counts) is test/directory-contract.test.ts.
 // Speed at scale is guarded by query plans (no table scans), never by timing: timed
 // numbers live in `npm run bench`.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
-import { DirectoryError, ImportConflictError } from '../src/directory/directory.js';
-import type { Account, ImportAccount, ImportMailbox } from '../src/model/account.js';
+import { DirectoryError } from '../src/directory/directory.js';
+import type { ImportAccount } from '../src/model/account.js';
 import { parseImportFile } from '../src/accounts/accounts-file.js';
 import { DEMO_FILE, openDirectory } from '../src/accounts/open.js';
 import { SqliteDirectory } from '../src/directory/sqlite.js';
 import { defaultProvider } from '../src/policy/provider-profile.js';
-
-function account(
-  username: string,
-  domains: string[],
-  mailboxes: ImportMailbox[] = [],
-  extra: Partial<Pick<Account, 'created' | 'mailServer'>> = {},
-): ImportAccount {
-  return { username, created: '2020-02-02', mailServer: null, ...extra, domains, mailboxes };
-}
+import { account, ALICE, BOB, caught } from './support/directory-fixtures.js';
 
 /** A directory in a fresh temporary folder, closed when the test ends. */
 async function fresh(t: Test): Promise<{ dir: SqliteDirectory; path: string; folder: string }> {
@@ -31,228 +25,7 @@ async function fresh(t: Test): Promise<{ dir: SqliteDirectory; path: string; fol
   return { dir, path, folder };
 }
 
-/** Every stored row, read through a separate connection (so: only committed data). */
-function dump(path: string) {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    return {
-      accounts: db.prepare('SELECT id, username, created, mail_server FROM accounts ORDER BY id').all(),
-      domains: db.prepare('SELECT domain, account_id FROM domains ORDER BY domain').all(),
-      mailboxes: db.prepare('SELECT address, account_id, login FROM mailboxes ORDER BY address').all(),
-    };
-  } finally {
-    db.close();
-  }
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function collect(dir: SqliteDirectory): Promise<Account[]> {
-  const out: Account[] = [];
-  for await (const a of dir.allAccounts()) out.push(a);
-  return out;
-}
-
-const ALICE = account(
-  'alice',
-  ['alice.example', 'alice-shop.example'],
-  [
-    { address: 'info@alice.example', login: 'alice-info' },
-    { address: 'sales@alice-shop.example', login: 'alice-sales' },
-  ],
-  { created: '2009-03-14', mailServer: 123 },
-);
-const BOB = account('bob', ['bob.example'], [{ address: 'bob@pair.com', login: 'bob' }]);
-
-t.test('findByDomain and findByUsername', async (t) => {
-  const { dir } = await fresh(t);
-  t.same(await dir.importAccounts([ALICE, BOB], { replace: false }), { accounts: 2, domains: 3, mailboxes: 3 });
-
-  const aliceAccount = { username: 'alice', created: '2009-03-14', mailServer: 123 };
-  t.same(await dir.findByDomain('alice.example'), { account: aliceAccount, mailboxLogin: null }, 'no address: no login');
-  t.same(await dir.findByDomain('alice.example', 'info@alice.example'), { account: aliceAccount, mailboxLogin: 'alice-info' });
-  t.same(await dir.findByDomain('alice-shop.example', 'sales@alice-shop.example'), {
-    account: aliceAccount,
-    mailboxLogin: 'alice-sales',
-  });
-  t.same(
-    await dir.findByDomain('alice.example', 'nobody@alice.example'),
-    { account: aliceAccount, mailboxLogin: null },
-    'an address without a stored mailbox still finds the account',
-  );
-  t.equal(
-    (await dir.findByDomain('bob.example', 'info@alice.example'))?.mailboxLogin,
-    null,
-    "another account's mailbox login is never returned",
-  );
-  t.equal(await dir.findByDomain('nobody.example'), undefined, 'unknown domain');
-  t.equal(await dir.findByDomain('nobody.example', 'info@nobody.example'), undefined);
-  t.equal(await dir.findByDomain('alice'), undefined, 'a username is not a domain');
-
-  const bobAccount = { username: 'bob', created: '2020-02-02', mailServer: null };
-  t.same(await dir.findByUsername('bob'), { account: bobAccount, mailboxLogin: null });
-  t.same(await dir.findByUsername('bob', 'bob@pair.com'), { account: bobAccount, mailboxLogin: 'bob' });
-  t.same(await dir.findByUsername('alice', 'info@alice.example'), { account: aliceAccount, mailboxLogin: 'alice-info' });
-  t.equal((await dir.findByUsername('alice', 'bob@pair.com'))?.mailboxLogin, null);
-  t.equal(await dir.findByUsername('carol'), undefined, 'unknown username');
-  t.equal(await dir.findByUsername('bob.example'), undefined, 'a domain is not a username');
-});
-
-t.test('upsert by username replaces the domains and mailboxes of the accounts given', async (t) => {
-  const { dir, path } = await fresh(t);
-  await dir.importAccounts([ALICE, BOB], { replace: false });
-  const bobBefore = dump(path).domains.filter((d) => (d as { domain: string }).domain === 'bob.example');
-
-  const alice2 = account('alice', ['alice-new.example'], [{ address: 'hello@alice-new.example', login: 'alice-hello' }], {
-    created: '2012-12-12',
-  });
-  t.same(await dir.importAccounts([alice2], { replace: false }), { accounts: 1, domains: 1, mailboxes: 1 });
-
-  t.equal(await dir.findByDomain('alice.example'), undefined, 'old domain gone');
-  t.equal(await dir.findByDomain('alice-shop.example'), undefined, 'old domain gone');
-  t.same(await dir.findByDomain('alice-new.example', 'hello@alice-new.example'), {
-    account: { username: 'alice', created: '2012-12-12', mailServer: null },
-    mailboxLogin: 'alice-hello',
-  });
-  t.same(
-    dump(path).mailboxes.map((m) => (m as { address: string }).address),
-    ['bob@pair.com', 'hello@alice-new.example'],
-    "alice's old mailboxes are gone, bob's stay",
-  );
-  t.same(await dir.findByUsername('bob', 'bob@pair.com'), {
-    account: { username: 'bob', created: '2020-02-02', mailServer: null },
-    mailboxLogin: 'bob',
-  });
-  t.same(
-    dump(path).domains.filter((d) => (d as { domain: string }).domain === 'bob.example'),
-    bobBefore,
-    'accounts not in the import are untouched',
-  );
-  t.same(await dir.counts(), { accounts: 2, domains: 2 });
-
-  // A domain may move between accounts that are both in the import.
-  t.same(
-    await dir.importAccounts([account('alice', []), account('bob', ['bob.example', 'alice-new.example'])], { replace: false }),
-    { accounts: 2, domains: 2, mailboxes: 0 },
-  );
-  t.equal((await dir.findByDomain('alice-new.example'))?.account.username, 'bob', 'domain moved to bob');
-  t.same(await dir.findByUsername('alice'), {
-    account: { username: 'alice', created: '2020-02-02', mailServer: null },
-    mailboxLogin: null,
-  }, 'an account with no domains stays an account');
-  t.same(await dir.counts(), { accounts: 2, domains: 2 });
-
-  // Importing the same data again changes nothing.
-  const before = dump(path);
-  await dir.importAccounts([account('alice', []), account('bob', ['bob.example', 'alice-new.example'])], { replace: false });
-  t.same(dump(path), before, 'a repeated import is idempotent (account ids kept)');
-});
-
-t.test('{replace: true} empties the directory first', async (t) => {
-  const { dir, path } = await fresh(t);
-  await dir.importAccounts([ALICE, BOB], { replace: false });
-  // alice.example belonged to alice: with replace that is no conflict.
-  const carol = account('carol', ['carol.example', 'alice.example'], [{ address: 'me@carol.example', login: 'carol-me' }]);
-  t.same(await dir.importAccounts([carol], { replace: true }), { accounts: 1, domains: 2, mailboxes: 1 });
-  t.same(await dir.counts(), { accounts: 1, domains: 2 });
-  t.equal(await dir.findByUsername('alice'), undefined);
-  t.equal(await dir.findByUsername('bob'), undefined);
-  t.equal(await dir.findByDomain('bob.example'), undefined);
-  t.equal((await dir.findByDomain('alice.example'))?.account.username, 'carol');
-  t.same(
-    dump(path).mailboxes.map((m) => (m as { login: string }).login),
-    ['carol-me'],
-    'mailboxes of removed accounts are gone',
-  );
-  t.same(await dir.importAccounts([], { replace: true }), { accounts: 0, domains: 0, mailboxes: 0 });
-  t.same(await dir.counts(), { accounts: 0, domains: 0 });
-  t.same(dump(path), { accounts: [], domains: [], mailboxes: [] });
-});
-
-t.test('a domain owned by an account outside the import is a conflict, and nothing is written', async (t) => {
-  const { dir, path } = await fresh(t);
-  await dir.importAccounts([ALICE, BOB], { replace: false });
-  const before = dump(path);
-
-  const err = await caught(
-    dir.importAccounts(
-      [
-        // bob is changed first, so a rollback must also restore bob's domains and mailboxes.
-        account('bob', ['bob-new.example']),
-        account('carol', ['carol.example', 'alice-shop.example'], [{ address: 'me@carol.example', login: 'x' }]),
-      ],
-      { replace: false },
-    ),
-  );
-  t.type(err, ImportConflictError);
-  t.match(err.message, /alice-shop\.example/, 'names the domain');
-  t.match(err.message, /\bcarol\b/, 'names the importing account');
-  t.match(err.message, /\balice\b/, 'names the owning account');
-  t.same(dump(path), before, 'directory unchanged');
-  t.equal(await dir.findByUsername('carol'), undefined);
-  t.equal((await dir.findByDomain('bob.example'))?.account.username, 'bob');
-  t.equal(await dir.findByDomain('bob-new.example'), undefined);
-
-  // Two accounts of one import claiming one domain (the file validator normally catches this).
-  const dup = await caught(
-    dir.importAccounts([account('dave', ['shared.example']), account('erin', ['shared.example'])], { replace: false }),
-  );
-  t.type(dup, ImportConflictError);
-  t.match(dup.message, /\bdave\b/);
-  t.match(dup.message, /\berin\b/);
-  t.same(dump(path), before, 'directory unchanged');
-
-  // The failed transactions left the connection usable.
-  t.same(await dir.importAccounts([account('carol', ['carol.example'])], { replace: false }), {
-    accounts: 1,
-    domains: 1,
-    mailboxes: 0,
-  });
-  t.same(await dir.counts(), { accounts: 3, domains: 4 });
-});
-
-t.test('counts, allAccounts, ping, close', async (t) => {
-  const { dir } = await fresh(t);
-  t.same(await dir.counts(), { accounts: 0, domains: 0 });
-  t.same(await collect(dir), [], 'empty directory: no accounts');
-
-  const names = ['mike', 'alice', 'zed', 'bob', 'a1', 'bobby'];
-  await dir.importAccounts(
-    names.map((n, i) => account(n, [`${n}.example`, `${n}-2.example`], [], { mailServer: i + 1 })),
-    { replace: false },
-  );
-  t.same(await dir.counts(), { accounts: 6, domains: 12 });
-
-  const all = await collect(dir);
-  t.same(all.map((a) => a.username), ['a1', 'alice', 'bob', 'bobby', 'mike', 'zed'], 'username order');
-  t.same(all[1], { username: 'alice', created: '2020-02-02', mailServer: 2 }, 'accounts have exactly the Account fields');
-
-  // Leaving the loop early releases the statement: the directory keeps working.
-  for await (const a of dir.allAccounts()) {
-    t.equal(a.username, 'a1');
-    t.equal((await dir.findByUsername('zed'))?.account.username, 'zed', 'lookups work while iterating');
-    break;
-  }
-  t.same(await dir.importAccounts([account('zz', ['zz.example'])], { replace: false }), {
-    accounts: 1,
-    domains: 1,
-    mailboxes: 0,
-  });
-
-  await t.resolves(dir.ping());
-  await dir.close();
-  await t.rejects(dir.ping(), 'ping fails once the directory is closed');
-  await t.resolves(dir.close(), 'closing twice is harmless');
-});
-
-t.test('data survives close and reopen', async (t) => {
+t.test('the file: made on open, reopened with mustExist, never made by mustExist', async (t) => {
   const { dir, path, folder } = await fresh(t);
   t.equal(SqliteDirectory.exists(path), true, 'the file is created on open');
   t.equal(SqliteDirectory.exists(join(folder, 'other.db')), false);
@@ -395,7 +168,7 @@ t.test('openDirectory', async (t) => {
 
   t.test('unsupported URLs and unreadable files are DirectoryErrors', async (t) => {
     const dir = t.testdir();
-    for (const url of ['postgres://db.example/mailconf', 'sqlite:', join(dir, 'directory.db'), 'file:directory.db', '']) {
+    for (const url of ['mysql://db.example/mailconf', 'postgres://db.example', 'postgres://[oops/x', 'sqlite:', join(dir, 'directory.db'), 'file:directory.db', '']) {
       for (const whenMissing of ['load-demo', 'create-empty', 'fail'] as const) {
         const err = await caught(openDirectory(url, whenMissing, defaultProvider));
         t.type(err, DirectoryError, `${JSON.stringify(url)} (${whenMissing})`);

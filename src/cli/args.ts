@@ -20,7 +20,11 @@ export const OPTIONS = {
     type: 'string',
     value: 'URL',
     global: true,
-    help: ['The account directory, sqlite:PATH', `(default: $MAILCONF_DIRECTORY, else ${DEFAULT_DIRECTORY}).`],
+    help: [
+      'The account directory, sqlite:PATH or',
+      'postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE',
+      `(default: $MAILCONF_DIRECTORY, else ${DEFAULT_DIRECTORY}).`,
+    ],
   },
   provider: {
     type: 'string',

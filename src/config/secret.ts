@@ -1,11 +1,14 @@
 // The instance secret behind log address hashes and Apple profile ids. MAILCONF_SECRET
 // wins; without it, a random secret is made once and kept beside the directory's local
-// file (a backend without one gets a per-process secret), so
+// file (SQLite `:memory:`, or a folder that cannot be written, gets a per-process secret), so
 // ids stay stable across restarts (re-downloaded profiles replace the installed one) and
-// nobody who merely knows the configuration can compute them.
+// nobody who merely knows the configuration can compute them. A shared directory
+// (PostgreSQL) has no local file and is served by several instances, which must all hash
+// and name alike: there MAILCONF_SECRET is required.
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseDirectoryUrl } from '../directory/url.js';
+import { maskDirectoryUrl, parseDirectoryUrl } from '../directory/url.js';
+import { ConfigError } from './config.js';
 
 export type SecretSource = 'environment' | 'file' | 'new-file' | 'process';
 
@@ -22,8 +25,20 @@ export function secretFileFor(directoryUrl: string): string | undefined {
   return file === undefined ? undefined : `${file}.secret`;
 }
 
+/**
+ * The secret to use. Throws a ConfigError (start-up stops with its message) for a shared
+ * directory without MAILCONF_SECRET: a secret of its own per instance would give each
+ * client other profile ids and each log other hashes depending on the machine it reached.
+ */
 export function instanceSecret(configured: string | undefined, directoryUrl: string): InstanceSecret {
   if (configured) return { secret: configured, source: 'environment' };
+  if (parseDirectoryUrl(directoryUrl).shared) {
+    throw new ConfigError(
+      `MAILCONF_SECRET is not set: the directory ${maskDirectoryUrl(directoryUrl)} is shared by every instance, ` +
+        'so the instance secret (Apple profile ids, log address hashes) must be too; ' +
+        'set the same MAILCONF_SECRET on each (for example: openssl rand -hex 32)',
+    );
+  }
   const file = secretFileFor(directoryUrl);
   if (file) {
     try {

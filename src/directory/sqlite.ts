@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Account, ImportAccount } from '../model/account.js';
-import { ImportConflictError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportSummary } from './directory.js';
+import type { Directory, DirectoryCounts, DirectoryHit, ImportSummary } from './directory.js';
+import { firstConflict, importSummary } from './import-rules.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -222,24 +223,14 @@ export class SqliteDirectory implements Directory {
         clearMailboxes.run(id);
         return id;
       });
-      const summary: ImportSummary = { accounts: accounts.length, domains: 0, mailboxes: 0 };
+      // Checked before any domain is written: the owners left are all outside the import.
+      const conflict = firstConflict(accounts, (domain) => owner.get(domain)?.username);
+      if (conflict) throw conflict;
       accounts.forEach((a, i) => {
-        for (const domain of a.domains) {
-          const other = owner.get(domain);
-          if (other) {
-            throw new ImportConflictError(
-              `domain ${domain} of account ${a.username} already belongs to account ${other.username}`,
-            );
-          }
-          addDomain.run(domain, ids[i]);
-          summary.domains++;
-        }
-        for (const m of a.mailboxes) {
-          addMailbox.run(m.address, ids[i], m.login);
-          summary.mailboxes++;
-        }
+        for (const domain of a.domains) addDomain.run(domain, ids[i]);
+        for (const m of a.mailboxes) addMailbox.run(m.address, ids[i], m.login);
       });
-      return summary;
+      return importSummary(accounts);
     });
     return write.immediate();
   }

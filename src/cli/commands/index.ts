@@ -5,5 +5,6 @@ import { checkCommand } from './check.js';
 import { dnsCommand } from './dns.js';
 import { importCommand } from './import.js';
 import { lookupCommand } from './lookup.js';
+import { migrateCommand } from './migrate.js';
 
-export const COMMANDS: readonly Command[] = [importCommand, lookupCommand, checkCommand, dnsCommand];
+export const COMMANDS: readonly Command[] = [importCommand, lookupCommand, checkCommand, dnsCommand, migrateCommand];

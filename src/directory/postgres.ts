@@ -1,0 +1,271 @@
+// The shared directory: one PostgreSQL database that every instance reads, through a pool
+// of connections. Lookups are one indexed query each; an import is one transaction that
+// readers never wait for (see importAccounts).
+import pg from 'pg';
+import type { Account, ImportAccount } from '../model/account.js';
+import { DirectoryError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportSummary } from './directory.js';
+import { firstConflict, importSummary } from './import-rules.js';
+import { applyMigrations, schemaProblem, schemaVersion, type MigrationResult } from './migrations.js';
+import { maskDirectoryUrl, redactDirectoryUrl } from './url.js';
+
+export interface PostgresOptions {
+  /** Connections the pool may hold open at once. */
+  poolSize: number;
+  /** How long (ms) a query waits for a connection, connecting included, before it fails. */
+  connectTimeoutMs: number;
+  /** How long (ms) the server lets one statement run before cancelling it (0: no limit). */
+  statementTimeoutMs: number;
+}
+
+export const POSTGRES_DEFAULTS: PostgresOptions = { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 2000 };
+
+// The lookups, as SQLite runs them: the domain (or username) by its unique index, the
+// account by its primary key, the mailbox login by the mailbox's primary key.
+const ACCOUNT_COLUMNS = `a.username, a.created, a.mail_server AS "mailServer",
+  (SELECT m.login FROM mailboxes m WHERE m.address = $2 AND m.account_id = a.id) AS "mailboxLogin"`;
+export const BY_DOMAIN = `SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1`;
+export const BY_USERNAME = `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1`;
+
+/** The advisory lock key that serialises imports ("mailconf" + 1): two at once would judge conflicts on stale owners. */
+const IMPORT_LOCK = '7872306010394431079';
+/** Rows per statement of an import: few round trips, bounded parameter size. */
+const BATCH = 10_000;
+/** Accounts per FETCH when listing them all. */
+const PAGE = 1000;
+
+interface HitRow extends Account {
+  mailboxLogin: string | null;
+}
+
+type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+
+export class PostgresDirectory implements Directory {
+  /** The URL with its password masked. */
+  readonly description: string;
+  private readonly pool: pg.Pool;
+  private closed = false;
+
+  private constructor(url: string, options: PostgresOptions) {
+    this.description = maskDirectoryUrl(url);
+    const timeout = Math.max(0, Math.trunc(options.statementTimeoutMs));
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize,
+      connectionTimeoutMillis: options.connectTimeoutMs,
+      // The server cancels a statement that runs longer. Set on each new connection, before
+      // the pool hands it out, rather than sent as a startup parameter, which PgBouncer
+      // refuses ("unsupported startup parameter").
+      onConnect: async (client) => {
+        await client.query(`SET statement_timeout = ${timeout}`);
+      },
+      // Named in pg_stat_activity, unless the URL names itself.
+      fallback_application_name: 'mailconf',
+      // A server that vanished without closing the connection is noticed.
+      keepAlive: true,
+    });
+    // An idle connection that breaks (server restart) is reported here; without a listener
+    // the process would crash. The next query takes a new connection and says what is wrong.
+    this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * Opens the pool and checks that the database holds the schema this code needs (a
+   * DirectoryError "run mailconf migrate" when it does not, or when it cannot be reached).
+   */
+  static async open(url: string, options: Partial<PostgresOptions> = {}): Promise<PostgresDirectory> {
+    const directory = new PostgresDirectory(url, { ...POSTGRES_DEFAULTS, ...options });
+    try {
+      const problem = schemaProblem(await schemaVersion(directory.pool), directory.description);
+      if (problem) throw problem;
+      return directory;
+    } catch (err) {
+      await directory.close();
+      throw directoryError(`cannot open directory ${directory.description}`, url, err);
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.closed) throw new Error(`directory ${this.description} is closed`);
+    return this.pool.query<R>(text, values);
+  }
+
+  /** A named prepared statement: parsed and planned once per connection. */
+  private async lookup(name: string, text: string, key: string, address: string | undefined): Promise<DirectoryHit | undefined> {
+    if (this.closed) throw new Error(`directory ${this.description} is closed`);
+    const { rows } = await this.pool.query<HitRow>({ name, text, values: [key, address ?? null] });
+    const row = rows[0];
+    if (!row) return undefined;
+    const { mailboxLogin, ...account } = row;
+    return { account, mailboxLogin };
+  }
+
+  findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined> {
+    return this.lookup('mailconf_by_domain', BY_DOMAIN, domain, address);
+  }
+
+  findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined> {
+    return this.lookup('mailconf_by_username', BY_USERNAME, username, address);
+  }
+
+  /**
+   * One transaction, as in SQLite. It takes no lock that blocks a reader: DELETE, INSERT
+   * and UPDATE hold ROW EXCLUSIVE on the tables, which conflicts only with SHARE and
+   * stronger modes (CREATE INDEX, LOCK TABLE, most ALTER TABLE), never with the ACCESS
+   * SHARE a SELECT takes; there is no TRUNCATE, which would take ACCESS EXCLUSIVE and make
+   * every lookup wait; and a plain SELECT never waits for row locks. Each reader's statement sees what was committed when it began (MVCC), so
+   * during a `replace` of a million domains every lookup keeps answering from the old
+   * data, and all of them see the new data from the commit on (PostgreSQL docs,
+   * "Concurrency Control": "Explicit Locking" and "Read Committed Isolation Level").
+   */
+  async importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary> {
+    await this.transaction(async (q) => {
+      // An import is operator's work: no lookup-sized limit on its statements.
+      await q('SET LOCAL statement_timeout = 0');
+      await q('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
+      if (options.replace) {
+        await q('DELETE FROM mailboxes');
+        await q('DELETE FROM domains');
+        await q('DELETE FROM accounts');
+      }
+      // One row per username: a username given twice keeps its last fields, as in SQLite.
+      const latest = new Map(accounts.map((a) => [a.username, a]));
+      const ids = new Map<string, string>();
+      for (const batch of chunks([...latest.values()])) {
+        const { rows } = await q<{ id: string; username: string }>(
+          `INSERT INTO accounts (username, created, mail_server)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::integer[])
+           ON CONFLICT (username) DO UPDATE SET created = excluded.created, mail_server = excluded.mail_server
+           RETURNING id, username`,
+          [batch.map((a) => a.username), batch.map((a) => a.created), batch.map((a) => a.mailServer)],
+        );
+        for (const r of rows) ids.set(r.username, r.id);
+      }
+      const owners = new Map<string, string>();
+      if (!options.replace) {
+        for (const batch of chunks([...ids.values()])) {
+          await q('DELETE FROM domains WHERE account_id = ANY($1::bigint[])', [batch]);
+          await q('DELETE FROM mailboxes WHERE account_id = ANY($1::bigint[])', [batch]);
+        }
+        // Whoever still owns one of the imported domains is outside the import.
+        for (const batch of chunks(accounts.flatMap((a) => a.domains))) {
+          const { rows } = await q<{ domain: string; username: string }>(
+            'SELECT d.domain, a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ANY($1::text[])',
+            [batch],
+          );
+          for (const r of rows) owners.set(r.domain, r.username);
+        }
+      }
+      const conflict = firstConflict(accounts, (domain) => owners.get(domain));
+      if (conflict) throw conflict;
+      const domains = accounts.flatMap((a) => a.domains.map((d) => [d, ids.get(a.username)!] as const));
+      for (const batch of chunks(domains)) {
+        await q('INSERT INTO domains (domain, account_id) SELECT * FROM unnest($1::text[], $2::bigint[])', [
+          batch.map((r) => r[0]),
+          batch.map((r) => r[1]),
+        ]);
+      }
+      const mailboxes = accounts.flatMap((a) => a.mailboxes.map((m) => [m.address, ids.get(a.username)!, m.login] as const));
+      for (const batch of chunks(mailboxes)) {
+        await q('INSERT INTO mailboxes (address, account_id, login) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])', [
+          batch.map((r) => r[0]),
+          batch.map((r) => r[1]),
+          batch.map((r) => r[2]),
+        ]);
+      }
+    });
+    return importSummary(accounts);
+  }
+
+  /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+  private async transaction(work: (q: Query) => Promise<void>): Promise<void> {
+    if (this.closed) throw new Error(`directory ${this.description} is closed`);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await work((text, values) => client.query(text, values));
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      // A connection whose rollback failed is not given back to the pool.
+      client.release(broken);
+    }
+  }
+
+  /**
+   * Every account in username order, a page at a time from a cursor, inside a read-only
+   * REPEATABLE READ transaction: one snapshot for the whole listing, as SQLite's open
+   * statement gives, and never all rows in memory. Leaving the loop early closes it. The
+   * listing holds one pooled connection until it ends.
+   */
+  async *allAccounts(): AsyncIterable<Account> {
+    if (this.closed) throw new Error(`directory ${this.description} is closed`);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await client.query(
+        'DECLARE all_accounts NO SCROLL CURSOR FOR SELECT username, created, mail_server AS "mailServer" FROM accounts ORDER BY username',
+      );
+      for (;;) {
+        const { rows } = await client.query<Account>(`FETCH ${PAGE} FROM all_accounts`);
+        yield* rows;
+        if (rows.length < PAGE) break;
+      }
+    } finally {
+      await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      client.release(broken);
+    }
+  }
+
+  async counts(): Promise<DirectoryCounts> {
+    const { rows } = await this.query<DirectoryCounts>(
+      'SELECT (SELECT count(*) FROM accounts)::int AS accounts, (SELECT count(*) FROM domains)::int AS domains',
+    );
+    return rows[0]!;
+  }
+
+  /** A lookup as the endpoints run it (every table it touches), for a name that is never stored. */
+  async ping(): Promise<void> {
+    await this.findByDomain('', '');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/** `mailconf migrate`: brings the database at `url` to the schema this code needs. */
+export async function migratePostgres(url: string, options: Partial<PostgresOptions> = {}): Promise<MigrationResult> {
+  const { connectTimeoutMs } = { ...POSTGRES_DEFAULTS, ...options };
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, fallback_application_name: 'mailconf migrate' });
+  // A connection that breaks mid-way is reported by the query that was running.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await applyMigrations(client);
+  } catch (err) {
+    throw directoryError(`cannot migrate directory ${maskDirectoryUrl(url)}`, url, err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** A DirectoryError as is; anything else becomes one, led by `what`, with no trace of the password. */
+function directoryError(what: string, url: string, err: unknown): DirectoryError {
+  if (err instanceof DirectoryError) return err;
+  const e = err as Error & { code?: string };
+  // pg's AggregateError (every address of a host refused) has an empty message.
+  const detail = e.message || (e instanceof AggregateError ? e.errors.map((x: Error) => x.message).join('; ') : '') || e.code || String(err);
+  return new DirectoryError(redactDirectoryUrl(`${what}: ${detail}`, url));
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
+  return out;
+}
