@@ -20,8 +20,9 @@ async function main(): Promise<void> {
   if (profileSigner) {
     logger.info(`Apple profiles are signed as ${profileSigner.subject} (certificate valid until ${profileSigner.notAfter.toISOString()})`);
   }
-  const { directory, seeded } = await openDirectory(config.directoryUrl, 'load-demo', profile);
+  const { directory, seeded } = await openDirectory(config.directoryUrl, 'load-demo', profile, { postgres: config.directory.postgres });
   if (seeded) logger.info(seeded, `new directory ${directory.description}: loaded the demo accounts`);
+  // After opening: the SQLite file's folder, where the secret is kept, exists by now.
   const { secret, source, file } = instanceSecret(config.secret, config.directoryUrl);
   if (source === 'new-file') logger.info(`MAILCONF_SECRET is not set: made a random instance secret in ${file}`);
   if (source === 'process') {

@@ -479,3 +479,30 @@ t.test('on PostgreSQL every command answers as on SQLite, once migrated', async 
     t.same(same(onPostgres, masked), same(onSqlite, w.url), argv.join(' '));
   }
 });
+
+t.test('config: the configuration in effect, secrets masked; problems make it exit 1', async (t) => {
+  const { configTable } = await import('../src/config/declaration.js');
+  const good = await mailconf(['config'], {
+    MAILCONF_SECRET: 'zqx-secret-value-0123456789',
+    MAILCONF_DIRECTORY: 'postgres://app:hunter2@db.internal/mail',
+    REDIS_URL: 'redis://:redispw@cache:6379',
+    PORT: '9000',
+  });
+  t.equal(good.code, 0);
+  t.equal(good.stderr, '');
+  t.match(good.stdout, /^PORT +9000$/m, 'a set value, as set');
+  t.match(good.stdout, /^HOST +0\.0\.0\.0 +\(default\)$/m, 'a default, marked');
+  t.match(good.stdout, /^MAILCONF_DIRECTORY +postgres:\/\/app:\*\*\*@db\.internal\/mail$/m, 'the directory password masked');
+  t.match(good.stdout, /^REDIS_URL +redis:\/\/:\*\*\*@cache:6379$/m, 'the Redis password masked');
+  t.match(good.stdout, /^MAILCONF_SECRET +\*\*\*$/m, 'the secret masked');
+  t.notMatch(good.stdout, /hunter2|redispw|zqx-secret/, 'no secret anywhere');
+
+  const bad = await mailconf(['config'], { RATE_LIMIT_MAX: 'zero', LOG_LEVEL: 'loud' });
+  t.equal(bad.code, 1, 'values start-up would refuse: exit 1');
+  t.match(bad.stdout, /2 problems start-up would stop on:\n {2}- LOG_LEVEL must be one of[^\n]*\n {2}- RATE_LIMIT_MAX must be a whole number/);
+
+  const md = await mailconf(['config', '--markdown']);
+  t.equal(md.code, 0);
+  t.equal(md.stdout, `${configTable()}\n`, "--markdown prints the README's table");
+  t.equal((await mailconf(['lookup', 'a@b.example', '--markdown'])).code, 2, '--markdown is config only');
+});

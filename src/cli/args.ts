@@ -34,6 +34,7 @@ export const OPTIONS = {
   },
   replace: { type: 'boolean', help: ['import: replace the whole directory instead of updating accounts.'] },
   json: { type: 'boolean', help: ['lookup: print the settings as JSON.'] },
+  markdown: { type: 'boolean', help: ["config: print the README's table of every variable instead."] },
   'public-url': {
     type: 'string',
     value: 'URL',
@@ -57,6 +58,7 @@ export interface Invocation {
   publicUrl?: string;
   replace: boolean;
   json: boolean;
+  markdown: boolean;
   help: boolean;
   version: boolean;
 }
@@ -69,7 +71,7 @@ export interface Invocation {
 export function parseCommandLine(argv: string[], commands: readonly { name: string; options: readonly OptionName[] }[]): Invocation {
   // Not strict: unknown options and missing values are reported here, in our own words.
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const inv: Invocation = { command: undefined, positionals: [], replace: false, json: false, help: false, version: false };
+  const inv: Invocation = { command: undefined, positionals: [], replace: false, json: false, markdown: false, help: false, version: false };
   const seen: { name: OptionName; rawName: string }[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') {
@@ -89,7 +91,7 @@ export function parseCommandLine(argv: string[], commands: readonly { name: stri
       else inv[name as 'directory' | 'provider'] = token.value;
     } else {
       if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);
-      inv[name as 'replace' | 'json' | 'help' | 'version'] = true;
+      inv[name as 'replace' | 'json' | 'markdown' | 'help' | 'version'] = true;
     }
     seen.push({ name, rawName: token.rawName });
   }

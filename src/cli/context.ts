@@ -42,7 +42,7 @@ export interface Command extends CommandSpec {
 }
 
 export async function withDirectory<T>(ctx: Context, whenMissing: WhenMissing, use: (d: Directory) => Promise<T>): Promise<T> {
-  const { directory } = await openDirectory(ctx.config.directoryUrl, whenMissing, ctx.profile);
+  const { directory } = await openDirectory(ctx.config.directoryUrl, whenMissing, ctx.profile, { postgres: ctx.config.postgres });
   try {
     return await use(directory);
   } finally {

@@ -4,7 +4,7 @@
 // publishes, and creates or upgrades a PostgreSQL directory's schema (one module each
 // under commands/). `main` is exported for tests;
 // `bin/mailconf.js` runs it.
-import { cliConfig } from '../config/config.js';
+import { cliConfig, ConfigError } from '../config/config.js';
 import { loadProvider, ProviderProfileError } from '../config/provider-file.js';
 import { DirectoryError, ImportConflictError } from '../directory/directory.js';
 import { expectArguments, parseCommandLine } from './args.js';
@@ -51,6 +51,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       err instanceof Failure ||
       err instanceof DirectoryError ||
       err instanceof ProviderProfileError ||
+      err instanceof ConfigError ||
       err instanceof ImportConflictError;
     const message = err instanceof Error ? err.message : String(err);
     io.stderr(`mailconf: ${oneLine(known ? message : `unexpected error: ${message}`)}\n`);

@@ -1,16 +1,20 @@
 // Everything the service and the CLI read from their environment, checked once at
 // start-up: the only module that reads environment variables.
 import proxyAddr from '@fastify/proxy-addr';
-import { parseDirectoryUrl } from '../directory/url.js';
+import type { CacheOptions } from '../directory/cached.js';
+import type { PostgresOptions } from '../directory/postgres.js';
+import { maskDirectoryUrl, parseDirectoryUrl } from '../directory/url.js';
 import { hostName } from '../model/address.js';
 import type { SigningFiles } from '../signing/pem.js';
-import { settingNamed } from './declaration.js';
+import { SETTINGS, settingNamed, shownValue } from './declaration.js';
 
 export interface Config {
   host: string;
   port: number;
-  /** `sqlite:PATH` (the embedded default); checked by directory/url.ts. */
+  /** `sqlite:PATH` (the embedded default) or `postgres://...`; checked by directory/url.ts. */
   directoryUrl: string;
+  /** The directory's settings: the PostgreSQL pool and the cache in front of it. */
+  directory: DirectorySettings;
   /** Where clients reach the service; its host is one of the service's own names. */
   publicUrl: URL;
   /** The service's own host names: PUBLIC_URL's host plus SERVICE_HOSTS, lower-case. */
@@ -40,6 +44,11 @@ export interface Config {
 }
 
 export type MobileconfigSigningFiles = SigningFiles;
+
+export interface DirectorySettings {
+  postgres: PostgresOptions;
+  cache: Omit<CacheOptions, 'now' | 'changes'>;
+}
 
 export interface ConnectionLimits {
   /** HEADERS_TIMEOUT: from a connection's first byte (or, silent, from its opening) to a complete request head. */
@@ -233,9 +242,29 @@ function directoryUrlFrom(url: string): string {
     parseDirectoryUrl(url);
   } catch {
     // Its DirectoryError speaks of "the directory"; the operator set MAILCONF_DIRECTORY.
-    throw new ConfigError(`MAILCONF_DIRECTORY must have the form sqlite:PATH (got "${url}")`);
+    throw new ConfigError(`MAILCONF_DIRECTORY must have the form sqlite:PATH or postgres://USER@HOST/DB (got "${maskDirectoryUrl(url)}")`);
   }
   return url;
+}
+
+/** The PostgreSQL pool and the cache, from their declared variables. */
+function directorySettings(read: Read, problems: Problems): DirectorySettings {
+  const duration = (name: string, fallback: string, ms: number, allowZero = false) =>
+    problems.check(ms, () => (allowZero && read(name)?.trim() === '0' ? 0 : parseDuration(read(name), name, fallback, 24 * 3_600_000)));
+  return {
+    postgres: {
+      poolSize: problems.check(10, () => integer(read, 'DIRECTORY_POOL_SIZE', 10, 1, 1000)),
+      connectTimeoutMs: duration('DIRECTORY_CONNECT_TIMEOUT', '5 seconds', 5_000),
+      statementTimeoutMs: duration('DIRECTORY_STATEMENT_TIMEOUT', '2 seconds', 2_000, true),
+    },
+    cache: {
+      maxEntries: problems.check(100_000, () => integer(read, 'CACHE_MAX_ENTRIES', 100_000, 1, 100_000_000)),
+      maxNegativeEntries: problems.check(10_000, () => integer(read, 'CACHE_NEGATIVE_MAX_ENTRIES', 10_000, 1, 100_000_000)),
+      ttlMs: duration('CACHE_TTL', '1 minute', 60_000),
+      negativeTtlMs: duration('CACHE_NEGATIVE_TTL', '10 seconds', 10_000),
+      maxStaleMs: duration('CACHE_MAX_STALE', '10 minutes', 600_000),
+    },
+  };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -256,6 +285,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     port,
     directoryUrl,
+    directory: directorySettings(read, problems),
     publicUrl,
     serviceHosts,
     rateLimit: {
@@ -291,9 +321,19 @@ function secretFromEnv(read: Read): string | undefined {
 /** What a `mailconf` command reads: its options first, then the environment. */
 export interface CliConfig {
   directoryUrl: string;
+  /** The PostgreSQL pool settings (the CLI uses no cache). */
+  postgres: PostgresOptions;
   providerFile: string | undefined;
   /** --public-url, else PUBLIC_URL; undefined when neither is set (only `dns` needs it). */
   publicUrl: string | undefined;
+}
+
+/** The pool settings for a command; a bad value is a ConfigError, as at start-up. */
+function cliPostgres(read: Read): PostgresOptions {
+  const problems = new Problems();
+  const { postgres } = directorySettings(read, problems);
+  problems.throwIfAny();
+  return postgres;
 }
 
 export function cliConfig(
@@ -305,7 +345,37 @@ export function cliConfig(
   return {
     // Not checked here: a wrong URL is reported by the command that opens it (exit 1).
     directoryUrl: options.directory ?? read('MAILCONF_DIRECTORY') ?? DEFAULT_DIRECTORY,
+    postgres: cliPostgres(read),
     providerFile: options.provider ?? read('MAILCONF_PROVIDER'),
     publicUrl: publicUrl === undefined || publicUrl.trim() === '' ? undefined : publicUrl,
   };
+}
+
+/** One variable as `mailconf config` shows it: its value in effect (masked) and where it came from. */
+export interface ShownSetting {
+  name: string;
+  value: string;
+  source: 'environment' | 'default';
+}
+
+/**
+ * Every declared variable with the value in effect, secrets masked, and the problems
+ * start-up would stop on (empty when the configuration is usable).
+ */
+export function describeConfig(env: NodeJS.ProcessEnv): { settings: ShownSetting[]; problems: string[] } {
+  const read = declaredReader(env);
+  const settings = SETTINGS.map((setting): ShownSetting => {
+    const raw = read(setting.name);
+    if (raw !== undefined) return { name: setting.name, value: shownValue(setting, raw), source: 'environment' };
+    const fallback = setting.default;
+    return { name: setting.name, value: fallback === undefined ? '(unset)' : typeof fallback === 'string' ? fallback : `(${fallback.words})`, source: 'default' };
+  });
+  try {
+    configFromEnv(env);
+    return { settings, problems: [] };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const lines = err.message.split('\n');
+    return { settings, problems: lines.length > 1 ? lines.slice(1).map((l) => l.replace(/^\s*- /, '')) : lines };
+  }
 }

@@ -2,6 +2,7 @@
 // default as people read it, what it means, and whether it is a secret. config.ts reads
 // only declared names; the README's configuration table and `mailconf config` are made
 // from this list (test/config-docs.test.ts keeps the README in step).
+import { maskDirectoryUrl } from '../directory/url.js';
 
 export interface Setting {
   name: string;
@@ -21,9 +22,46 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   {
     name: 'MAILCONF_DIRECTORY',
     default: 'sqlite:./data/directory.db',
-    meaning: 'the account directory. A missing SQLite file is created and seeded with `data/demo.json`.',
+    meaning:
+      'the account directory: `sqlite:PATH` (embedded; a missing file is created and seeded with `data/demo.json`) or ' +
+      '`postgres://USER:PASSWORD@HOST/DB` (shared by every instance; `npx mailconf migrate` creates its schema; needs `MAILCONF_SECRET`). ' +
+      'Shown anywhere with its password masked.',
     secret: 'url-password',
   },
+  {
+    name: 'DIRECTORY_POOL_SIZE',
+    default: '10',
+    meaning: 'PostgreSQL: connections each instance keeps to the database',
+  },
+  {
+    name: 'DIRECTORY_CONNECT_TIMEOUT',
+    default: '5 seconds',
+    meaning: 'PostgreSQL: how long a lookup may wait for a connection, connecting included',
+  },
+  {
+    name: 'DIRECTORY_STATEMENT_TIMEOUT',
+    default: '2 seconds',
+    meaning:
+      'PostgreSQL: the database cancels a lookup that runs longer; the answer is then the degraded one (503, POX 603), or a cached one (below). `0` means no limit.',
+  },
+  {
+    name: 'CACHE_MAX_ENTRIES',
+    default: '100000',
+    meaning:
+      'PostgreSQL: answers cached per instance (found ones; unknown names are kept apart, `CACHE_NEGATIVE_MAX_ENTRIES`). ' +
+      'A change through any instance or `mailconf import` anywhere reaches every instance within a second (PostgreSQL `LISTEN/NOTIFY`). ' +
+      'The embedded SQLite directory is not cached: its lookups are index probes in the process.',
+  },
+  { name: 'CACHE_NEGATIVE_MAX_ENTRIES', default: '10000', meaning: '', sameRowAs: 'CACHE_MAX_ENTRIES' },
+  {
+    name: 'CACHE_TTL',
+    default: '1 minute',
+    meaning:
+      'how long a cached answer is used before it is asked again (`CACHE_NEGATIVE_TTL` for "unknown domain"); while the database does not answer, ' +
+      'cached answers keep being served up to `CACHE_MAX_STALE` old, uncached lookups get 503 (POX 603), never a guessed host.',
+  },
+  { name: 'CACHE_NEGATIVE_TTL', default: '10 seconds', meaning: '', sameRowAs: 'CACHE_TTL' },
+  { name: 'CACHE_MAX_STALE', default: '10 minutes', meaning: '', sameRowAs: 'CACHE_TTL' },
   {
     name: 'PUBLIC_URL',
     default: 'http://localhost:$PORT',
@@ -115,7 +153,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   },
   {
     name: 'MOBILECONFIG_CERT',
-    default: { words: '– (profiles unsigned)' },
+    default: { words: 'unset: profiles go unsigned' },
     meaning:
       'PEM files: the certificate that signs Apple profiles (further certificates in the file, as in `fullchain.pem`, are sent as its chain) ' +
       'and its unencrypted private key (RSA ≥ 2048 bits or ECDSA). Set both or neither. An unreadable, unparsable, mismatched, encrypted, ' +
@@ -143,16 +181,11 @@ export function settingNamed(name: string): Setting {
   return setting;
 }
 
-/** `value` as it may be shown: secrets replaced, passwords in URLs masked. */
+/** `value` as it may be shown: secrets replaced, passwords in URLs masked (directory/url.ts's one rule). */
 export function shownValue(setting: Setting, value: string): string {
   if (setting.secret === 'whole') return '***';
-  if (setting.secret === 'url-password') return maskUrlPassword(value);
+  if (setting.secret === 'url-password') return maskDirectoryUrl(value);
   return value;
-}
-
-/** `scheme://user:***@host/...` for any URL with a password; anything else as it is. */
-export function maskUrlPassword(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 /** The README's configuration table, one row per setting (tied names share a row). */

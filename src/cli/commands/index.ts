@@ -2,9 +2,10 @@
 // the usage lines all come from this one list.
 import type { Command } from '../context.js';
 import { checkCommand } from './check.js';
+import { configCommand } from './config.js';
 import { dnsCommand } from './dns.js';
 import { importCommand } from './import.js';
 import { lookupCommand } from './lookup.js';
 import { migrateCommand } from './migrate.js';
 
-export const COMMANDS: readonly Command[] = [importCommand, lookupCommand, checkCommand, dnsCommand, migrateCommand];
+export const COMMANDS: readonly Command[] = [importCommand, lookupCommand, checkCommand, dnsCommand, migrateCommand, configCommand];

@@ -19,7 +19,7 @@ export const migrateCommand: Command = {
   ],
 
   async run(_inv, ctx) {
-    const outcome = await migrateBackend(ctx.config.directoryUrl);
+    const outcome = await migrateBackend(ctx.config.directoryUrl, { postgres: ctx.config.postgres });
     if (outcome.backend === 'sqlite') {
       ctx.io.stdout(`${outcome.description}: SQLite makes its schema when the directory is first opened: nothing to migrate\n`);
       return EXIT_OK;
