@@ -10,6 +10,9 @@ import { buildApp } from './http/app.js';
 import { createProfileSigner } from './signing/profile-signer.js';
 import { Templates } from './templates.js';
 
+/** How long, at most, shutdown keeps listening while every answer closes its connection. */
+const DRAIN_MS = 1000;
+
 async function main(): Promise<void> {
   const config = configFromEnv();
   const logger = createLogger(config.logLevel, config.logPretty);
@@ -35,10 +38,15 @@ async function main(): Promise<void> {
   const counts = await directory.counts();
   const bound = app.server.address();
   const port = typeof bound === 'object' && bound ? bound.port : config.port;
+  // What an operator checks first after a deploy: where it listens, what it serves from
+  // (directory.description never shows a password), how clients reach it and who is trusted.
+  const trust = config.trustProxy === false ? 'none' : config.trustProxy === true ? 'all' : typeof config.trustProxy === 'number' ? `${config.trustProxy} hop(s)` : config.trustProxy.join(',');
+  const rateLimits = config.redisUrl ? 'shared in Redis' : 'per instance';
   logger.info(
-    { ...counts, directory: directory.description },
+    { ...counts, directory: directory.description, publicUrl: config.publicUrl.href, trustProxy: trust, rateLimits, provider: profile.id },
     `mailconf listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}, ` +
-      `serving ${counts.accounts} accounts and ${counts.domains} domains from ${directory.description}`,
+      `serving ${counts.accounts} accounts and ${counts.domains} domains from ${directory.description}; ` +
+      `public URL ${config.publicUrl.href}, trusted proxies: ${trust}, rate limits ${rateLimits}, provider ${profile.id}`,
   );
 
   // Shutdown stops listening at once and answers every request already on its way (Fastify
@@ -48,8 +56,13 @@ async function main(): Promise<void> {
   // closed: the process ends well within Fly's kill_timeout (fly.toml) whatever clients do.
   const stop = async (signal: string) => {
     logger.info(`${signal}: shutting down`);
-    // First of all: the platform's readiness check stops sending traffic here.
+    // First of all: the platform's readiness check stops sending traffic here, and every
+    // answer now closes its connection. For a short drain the listener stays open, so a
+    // keep-alive client's next request, on a new connection, is still answered; only then
+    // is it closed (an idle keep-alive connection closed without warning can meet a request
+    // already on its way, which the client then sees reset).
     readiness.accepting = false;
+    // SHUTDOWN_TIMEOUT counts from the signal, drain included.
     const deadline = setTimeout(() => {
       logger.warn(`shutdown: closing the connections still open after ${config.shutdownTimeout} ms`);
       app.server.closeAllConnections();
@@ -59,6 +72,7 @@ async function main(): Promise<void> {
       logger.error('shutdown did not finish: exiting');
       process.exit(1);
     }, config.shutdownTimeout + 2000).unref();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_MS, config.shutdownTimeout / 4)));
     await app.close();
     clearTimeout(deadline);
     await directory.close();

@@ -15,6 +15,7 @@ t.test('first start seeds the demo directory, says where it listens, answers, an
   const line = server.out().split('\n').find((l) => l.includes('mailconf listening'))!;
   const msg = JSON.parse(line).msg as string;
   t.match(msg, /^mailconf listening on http:\/\/127\.0\.0\.1:\d+, serving 6 accounts and 6 domains from sqlite:/);
+  t.match(msg, /; public URL http:\/\/localhost:\d+\/, trusted proxies: none, rate limits per instance, provider pair\.com$/, 'and how it is set up');
   const port = Number(/:(\d+),/.exec(msg)![1]);
   const res = await fetch(`http://127.0.0.1:${port}/mail/config-v1.1.xml?emailaddress=sales%40oldtimer-shop.example`);
   t.equal(res.status, 200);
@@ -83,4 +84,52 @@ t.test('SIGTERM: requests on their way are answered, and no client holds the pro
   }
   t.equal(kept.responses[0]?.status, 200, 'the idle connection had its answer');
   t.match(server.out(), /SIGTERM: shutting down/);
+});
+
+t.test('SIGTERM during a stream of keep-alive requests: every request sent is answered, none fails', async (t) => {
+  const { request, Agent } = await import('node:http');
+  const dir = t.testdir();
+  const server = start({ MAILCONF_DIRECTORY: `sqlite:${join(dir, 'directory.db')}`, SHUTDOWN_TIMEOUT: '4s', RATE_LIMIT_MAX: '100000' });
+  t.teardown(() => void server.child.kill('SIGKILL'));
+  const port = await listeningPort(server);
+  type Outcome = { status?: number; host?: string; closed?: boolean; error?: string; refused?: boolean };
+  const outcomes: Outcome[] = [];
+  const ask = (agent: InstanceType<typeof Agent>) =>
+    new Promise<Outcome>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, agent, path: '/mail/config-v1.1.xml?emailaddress=sales%40oldtimer-shop.example', headers: { host: 'autoconfig.oldtimer-shop.example' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, host: /<hostname>([^<]+)</.exec(body)?.[1], closed: res.headers.connection === 'close' }));
+      });
+      // Refused: the listener is closed, the request was never sent (a platform's proxy
+      // sends it to another instance). Anything else after sending is a failure.
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED' ? { refused: true } : { error: err.code ?? err.message }));
+      req.end();
+    });
+  let signalled = false;
+  const client = async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    // Bounded: at most 2,000 requests or until the server refuses.
+    for (let i = 0; i < 2000; i++) {
+      const outcome = await ask(agent);
+      outcomes.push(outcome);
+      if (outcome.refused || outcome.error) break;
+      // Told the connection ends while the machine shuts down, a proxy sends the next
+      // request to another instance: so does this client.
+      if (signalled && outcome.closed) break;
+    }
+    agent.destroy();
+  };
+  const clients = Array.from({ length: 4 }, client);
+  await new Promise((r) => setTimeout(r, 400)); // the stream is flowing
+  signalled = true;
+  server.child.kill('SIGTERM');
+  t.equal(await exited(server, 8000), 0, 'the process exits with 0');
+  await Promise.all(clients);
+  const answered = outcomes.filter((o) => o.status !== undefined);
+  t.ok(answered.length > 20, `the stream flowed (${answered.length} answers)`);
+  t.same(outcomes.filter((o) => o.error), [], 'no request failed (no reset, no hang-up)');
+  t.ok(answered.every((o) => o.status === 200 && o.host === 'mail123.pair.com'), 'every answer is a 200 with the right host (never a 503)');
+  t.ok(answered.some((o) => o.closed), 'during the drain answers close their connections');
 });

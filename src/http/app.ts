@@ -54,7 +54,7 @@ export async function buildApp(setup: AppSetup, logger: FastifyBaseLogger): Prom
   });
   connections.attach(app);
   await rateLimiting(app, ctx.config, trust, (reachable) => ctx.metrics.redisUp(reachable));
-  guards(app);
+  guards(app, ctx.readiness);
   accessLog(app);
   await metricsPlugin(app, ctx);
   for (const routes of ROUTES) await routes(app, ctx);

@@ -6,6 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { hostProblem } from '../arrival.js';
+import type { Readiness } from '../context.js';
 import { refusal, sendAnswer } from '../send.js';
 import { logRequest } from './access-log.js';
 
@@ -28,7 +29,7 @@ function closeIfBodyPending(request: FastifyRequest, reply: FastifyReply): void 
   if (request.raw.complete === false) reply.header('connection', 'close');
 }
 
-export function guards(app: FastifyInstance): void {
+export function guards(app: FastifyInstance, readiness: Readiness): void {
   app.addHook('onRequest', async (request, reply) => {
     // A client that hung up before we got to its request has no address left: there is no
     // one to answer and nothing to rate-limit by.
@@ -45,6 +46,10 @@ export function guards(app: FastifyInstance): void {
 
   app.addHook('onSend', async (request, reply, payload) => {
     closeIfBodyPending(request, reply);
+    // Draining for shutdown: every answer ends its connection (RFC 9112 section 9.6), so a
+    // keep-alive client sends its next request on a new connection, to another instance,
+    // instead of on one that is about to close under it.
+    if (!readiness.accepting) reply.header('connection', 'close');
     return payload;
   });
 
