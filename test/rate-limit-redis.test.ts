@@ -123,3 +123,22 @@ t.test('REDIS_URL must be a redis URL', async (t) => {
   t.throws(() => configFromEnv({ REDIS_URL: 'http://cache:6379' }), /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/);
   t.equal(configFromEnv({ REDIS_URL: 'rediss://:pw@cache:6380' }).redisUrl, 'rediss://:pw@cache:6380');
 });
+
+t.test('RATE_LIMIT_MISS_MAX: lookups of unhosted domains have their own, lower budget', async (t) => {
+  const ctx = await testApp(t, { env: { RATE_LIMIT_MAX: '100', RATE_LIMIT_MISS_MAX: '2', PUBLIC_URL: 'http://mailconf.pair-test.example' } });
+  const miss = (n: number) => ctx.app.inject({ url: `/mail/config-v1.1.xml?emailaddress=a%40unhosted-${n}.example`, remoteAddress: '198.51.100.9' });
+  t.equal((await miss(1)).statusCode, 404);
+  t.equal((await miss(2)).statusCode, 404);
+  const third = await miss(3);
+  t.equal(third.statusCode, 429, 'the third miss in the window is refused');
+  t.ok(Number(third.headers['retry-after']) > 0, 'with Retry-After');
+  t.equal((await ctx.app.inject({ url: URL, remoteAddress: '198.51.100.9' })).statusCode, 200, 'a hosted domain is still answered');
+  t.equal((await ctx.app.inject({ url: '/mail/config-v1.1.xml?emailaddress=a%40unhosted-4.example', remoteAddress: '198.51.100.10' })).statusCode, 404, 'another client has its own miss budget');
+  const pox = await ctx.app.inject({
+    method: 'POST',
+    url: '/autodiscover/autodiscover.xml',
+    remoteAddress: '198.51.100.9',
+    payload: '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>a@unhosted-5.example</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>',
+  });
+  t.equal(pox.statusCode, 429, 'in every dialect');
+});

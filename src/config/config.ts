@@ -21,6 +21,8 @@ export interface Config {
   serviceHosts: string[];
   /** Requests per client IP per window; the window in milliseconds. */
   rateLimit: { max: number; timeWindow: number };
+  /** RATE_LIMIT_MISS_MAX: lookups of unhosted domains per client per window. */
+  rateLimitMissMax: number;
   /** REDIS_URL: where the rate-limit counters are shared across instances; undefined: in each instance. */
   redisUrl: string | undefined;
   /** RATE_LIMIT_ALLOW: client addresses/CIDRs never limited. */
@@ -292,6 +294,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       max: problems.check(120, () => integer(read, 'RATE_LIMIT_MAX', 120, 1, 1_000_000)),
       timeWindow: problems.check(60_000, () => parseWindow(read('RATE_LIMIT_WINDOW'))),
     },
+    rateLimitMissMax: problems.check(30, () => integer(read, 'RATE_LIMIT_MISS_MAX', 30, 1, 1_000_000)),
     redisUrl: problems.check(undefined, () => redisUrlFrom(read('REDIS_URL'))),
     rateLimitAllow: problems.check([], () => addressList(read('RATE_LIMIT_ALLOW'), 'RATE_LIMIT_ALLOW')),
     trustProxy: problems.check(false, () => parseTrustProxy(read('TRUST_PROXY'))),

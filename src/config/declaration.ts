@@ -87,6 +87,13 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   },
   { name: 'RATE_LIMIT_WINDOW', default: '1 minute', meaning: '', sameRowAs: 'RATE_LIMIT_MAX' },
   {
+    name: 'RATE_LIMIT_MISS_MAX',
+    default: '30',
+    meaning:
+      'lookups per client per window that find no hosted domain (what scanners produce; a real client makes a few). Past it those answers are `429`; ' +
+      'lookups of hosted domains go on within `RATE_LIMIT_MAX`.',
+  },
+  {
     name: 'REDIS_URL',
     default: { words: 'counters in each instance' },
     meaning:

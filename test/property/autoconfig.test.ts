@@ -63,7 +63,7 @@ t.test('rendered directly: well-formed, and exactly the values that went in', as
 });
 
 t.test('through the app: any emailaddress gives well-formed XML for that address, or is treated as absent', async (t) => {
-  const ctx = await testApp(t, { env: { RATE_LIMIT_MAX: '100000' } });
+  const ctx = await testApp(t, { env: { RATE_LIMIT_MAX: '100000', RATE_LIMIT_MISS_MAX: '100000' } });
   const { app } = ctx;
   const logsOf = () => ctx.logs.filter((l) => (l.level as number) >= 40).slice(-2);
   const inputs = fc.record({ address: addressText, hostKnown: fc.boolean() });

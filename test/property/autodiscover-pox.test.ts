@@ -115,7 +115,7 @@ t.test('the request reader: exactly what the client escaped, or a refusal', asyn
 
 t.test('through the app: any body gives well-formed XML: settings for that address, or an error', async (t) => {
   // Every XML answer is also read by the client-rules checker (test/support/app.ts).
-  const { app } = await testApp(t, { env: { TRUST_PROXY: '127.0.0.1', RATE_LIMIT_MAX: '100000' } });
+  const { app } = await testApp(t, { env: { TRUST_PROXY: '127.0.0.1', RATE_LIMIT_MAX: '100000', RATE_LIMIT_MISS_MAX: '100000' } });
   const inputs = fc.record({
     address: addressText,
     schema: fc.option(schemaText, { freq: 3 }),

@@ -31,7 +31,7 @@ t.test('rendered directly: the settings page JSON is the settings, exactly', asy
 });
 
 t.test('through the app: autodiscover.json answers JSON for any address and protocol', async (t) => {
-  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '100000' } });
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '100000', RATE_LIMIT_MISS_MAX: '100000' } });
   const inputs = fc.record({
     address: addressText,
     protocol: fc.oneof(fc.constantFrom('AutodiscoverV1', 'autodiscoverv1', 'ActiveSync', ''), hostile(100)),
@@ -64,7 +64,7 @@ t.test('through the app: autodiscover.json answers JSON for any address and prot
 });
 
 t.test('through the app: the settings page JSON for any typed value', async (t) => {
-  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '100000' } });
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '100000', RATE_LIMIT_MISS_MAX: '100000' } });
   await holds(t, 'GET /settings (JSON)', fc.record({ address: addressText }), async ({ address }) => {
     const res = await app.inject({ url: `/settings?emailaddress=${percentEncode(address)}`, headers: { accept: 'application/json' } });
     const body = JSON.parse(res.body) as Record<string, unknown>;

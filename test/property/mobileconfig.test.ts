@@ -38,7 +38,7 @@ t.test('rendered directly: the plist reads back as exactly the value built, and 
 });
 
 t.test('through the app: any emailaddress gives a readable profile for that address, or a 4xx in plain text', async (t) => {
-  const ctx = await testApp(t, { env: { MAILCONF_SECRET: SECRET, RATE_LIMIT_MAX: '100000' } });
+  const ctx = await testApp(t, { env: { MAILCONF_SECRET: SECRET, RATE_LIMIT_MAX: '100000', RATE_LIMIT_MISS_MAX: '100000' } });
   const { app } = ctx;
   await holds(t, 'GET /mobileconfig?emailaddress=<anything>', fc.record({ address: addressText }), async ({ address }) => {
     const res = await app.inject({ url: `/mobileconfig?emailaddress=${percentEncode(address)}` });

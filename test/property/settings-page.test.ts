@@ -145,7 +145,7 @@ t.test('rendered directly: the problem page shows any typed value as typed, or n
 });
 
 t.test('through the app: /settings in HTML for any typed value: the card for that address, or a 4xx form', async (t) => {
-  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '100000' } });
+  const { app } = await testApp(t, { env: { RATE_LIMIT_MAX: '100000', RATE_LIMIT_MISS_MAX: '100000' } });
   await holds(t, 'GET /settings (HTML)', fc.record({ address: addressText }), async ({ address }) => {
     const res = await app.inject({ url: `/settings?emailaddress=${percentEncode(address)}`, headers: { accept: 'text/html' } });
     checkTags(res.body);

@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { hostProblem } from '../arrival.js';
 import type { Readiness } from '../context.js';
+import { AnswerInstead } from '../lookup.js';
 import { refusal, sendAnswer } from '../send.js';
 import { logRequest } from './access-log.js';
 
@@ -53,7 +54,8 @@ export function guards(app: FastifyInstance, readiness: Readiness): void {
     return payload;
   });
 
-  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError | AnswerInstead, request, reply) => {
+    if (err instanceof AnswerInstead) return sendAnswer(reply, err.answer);
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) request.log.error({ err }, 'unexpected error');
     // The status's own reason phrase: some of Fastify's messages quote the request (its

@@ -22,6 +22,11 @@ declare module 'fastify' {
     countRequest(request: FastifyRequest, reply: FastifyReply): Promise<Answer | undefined>;
     /** Where the counters are: `local`, `shared` (Redis) or `per-instance` (Redis unreachable). */
     rateLimitStore(): StoreState;
+    /**
+     * Counts a lookup that found no hosted domain against its client's lower miss budget
+     * (RATE_LIMIT_MISS_MAX: what scanners produce); gives the 429 to send instead when spent.
+     */
+    countMiss(request: FastifyRequest): Promise<Answer | undefined>;
   }
   interface FastifyContextConfig {
     /** A route's requests for which this says true are not counted (see routes/tls-allowed.ts). */
@@ -55,19 +60,31 @@ export async function rateLimiting(
     keyGenerator: (request) => requestKey(request, trust),
   });
   const limit = app.createRateLimit();
+  // Its own counters (a key of its own in a shared store), on the same window.
+  const missLimit = app.createRateLimit({ max: config.rateLimitMissMax, keyGenerator: (request) => `miss:${requestKey(request, trust)}` });
+  const isAllowed = (request: FastifyRequest) => {
+    const client = clientAddress(request.raw, trust);
+    return client !== undefined && allowed(client, 0);
+  };
+  const tooMany = (ttlInSeconds: number) =>
+    // RFC 6585 section 4: 429, with Retry-After (RFC 9110 section 10.2.3) saying when the window ends.
+    refusal(429, `Too many requests: retry in ${ttlInSeconds} seconds`, { 'retry-after': String(ttlInSeconds) });
+
+  app.decorate('countMiss', async (request: FastifyRequest) => {
+    if (isAllowed(request)) return undefined;
+    const result = await missLimit(request);
+    return !result.isAllowed && result.isExceeded ? tooMany(result.ttlInSeconds) : undefined;
+  });
 
   app.decorate('countRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.config;
     if (route?.rateLimit === false || route?.rateLimitExempt?.(request)) return undefined;
-    const client = clientAddress(request.raw, trust);
-    if (client !== undefined && allowed(client, 0)) return undefined;
+    if (isAllowed(request)) return undefined;
     const result = await limit(request);
     if (result.isAllowed) return undefined;
     reply.header('x-ratelimit-limit', result.max);
     reply.header('x-ratelimit-remaining', result.remaining);
     reply.header('x-ratelimit-reset', result.ttlInSeconds);
-    if (!result.isExceeded) return undefined;
-    // RFC 6585 section 4: 429, with Retry-After (RFC 9110 section 10.2.3) saying when the window ends.
-    return refusal(429, `Too many requests: retry in ${result.ttlInSeconds} seconds`, { 'retry-after': String(result.ttlInSeconds) });
+    return result.isExceeded ? tooMany(result.ttlInSeconds) : undefined;
   });
 }
