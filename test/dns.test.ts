@@ -168,3 +168,13 @@ t.test('help documents the command and its option', async (t) => {
   t.match(help.stdout, /^ {2}dns DOMAIN \[--public-url URL\]/m);
   t.match(help.stdout, /--public-url URL dns: .*\n.*\(default: \$PUBLIC_URL;/);
 });
+
+t.test('--fly-certs: the fly certs add commands for the names a hosted domain points at the service', async (t) => {
+  const w = workspace(t);
+  await mailconf(['import', w.file, '--directory', w.url]);
+  const certs = await w.run(['dns', 'Her-Shop.Example', '--fly-certs']);
+  t.equal(certs.code, 0);
+  t.equal(certs.stdout, 'fly certs add autoconfig.her-shop.example\nfly certs add autodiscover.her-shop.example\n', 'no public URL needed');
+  failsWithOneLine(t, await w.run(['dns', 'nobody.example', '--fly-certs']), 1, /no account serves nobody\.example/);
+  failsWithOneLine(t, await w.run(['lookup', 'her-shop.example', '--fly-certs']), 2, /--fly-certs does not apply to lookup/);
+});

@@ -35,6 +35,7 @@ export const OPTIONS = {
   replace: { type: 'boolean', help: ['import: replace the whole directory instead of updating accounts.'] },
   json: { type: 'boolean', help: ['lookup: print the settings as JSON.'] },
   markdown: { type: 'boolean', help: ["config: print the README's table of every variable instead."] },
+  'fly-certs': { type: 'boolean', help: ['dns: print the `fly certs add` commands for the domain instead.'] },
   'public-url': {
     type: 'string',
     value: 'URL',
@@ -59,6 +60,7 @@ export interface Invocation {
   replace: boolean;
   json: boolean;
   markdown: boolean;
+  flyCerts: boolean;
   help: boolean;
   version: boolean;
 }
@@ -71,7 +73,7 @@ export interface Invocation {
 export function parseCommandLine(argv: string[], commands: readonly { name: string; options: readonly OptionName[] }[]): Invocation {
   // Not strict: unknown options and missing values are reported here, in our own words.
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const inv: Invocation = { command: undefined, positionals: [], replace: false, json: false, markdown: false, help: false, version: false };
+  const inv: Invocation = { command: undefined, positionals: [], replace: false, json: false, markdown: false, flyCerts: false, help: false, version: false };
   const seen: { name: OptionName; rawName: string }[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') {
@@ -91,7 +93,8 @@ export function parseCommandLine(argv: string[], commands: readonly { name: stri
       else inv[name as 'directory' | 'provider'] = token.value;
     } else {
       if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);
-      inv[name as 'replace' | 'json' | 'markdown' | 'help' | 'version'] = true;
+      if (name === 'fly-certs') inv.flyCerts = true;
+      else inv[name as 'replace' | 'json' | 'markdown' | 'help' | 'version'] = true;
     }
     seen.push({ name, rawName: token.rawName });
   }

@@ -2,6 +2,7 @@
 // so that clients find this service and the account's mail host.
 import { ConfigError, parsePublicUrl } from '../../config/config.js';
 import { renderDnsZone } from '../../dialects/dns-zone.js';
+import { SERVICE_LABELS } from '../../links.js';
 import { normalizeDomain } from '../../model/address.js';
 import type { Invocation } from '../args.js';
 import { lookupOrFail, type Command, type Context } from '../context.js';
@@ -31,28 +32,32 @@ function serviceHostOf(inv: Invocation, ctx: Context): string {
 
 export const dnsCommand: Command = {
   name: 'dns',
-  usage: 'mailconf dns DOMAIN [--public-url URL]',
+  usage: 'mailconf dns DOMAIN [--public-url URL] [--fly-certs]',
   arguments: ['DOMAIN'],
-  options: ['public-url'],
-  synopsis: 'dns DOMAIN [--public-url URL]',
+  options: ['public-url', 'fly-certs'],
+  synopsis: 'dns DOMAIN [--public-url URL] [--fly-certs]',
   description: [
     'Print the DNS records the customer domain DOMAIN should publish,',
     'as zone-file lines: autoconfig and autodiscover CNAMEs and the',
     '_autodiscover._tcp SRV record (port 443) to this service, and the',
     'RFC 6186/8314 SRV records (_submissions, _submission, _imaps,',
     "_imap, _pop3s, _pop3) to the account's mail host, their",
-    'priorities in order of preference.',
+    'priorities in order of preference. With --fly-certs: the',
+    '`fly certs add` commands for the names the customer points at us.',
   ],
 
   async run(inv, ctx) {
     const arg = inv.positionals[0]!;
     const domain = arg.includes('@') ? undefined : normalizeDomain(arg);
     if (!domain) throw new UsageError(`${quote(arg)} is not a domain name (give the customer's domain, e.g. her-shop.example)`);
-    const serviceHost = serviceHostOf(inv, ctx);
+    const serviceHost = inv.flyCerts ? undefined : serviceHostOf(inv, ctx);
     const answer = await lookupOrFail(ctx, { domain }, `no records for ${domain}`);
     switch (answer.kind) {
       case 'settings':
-        ctx.io.stdout(renderDnsZone({ domain, serviceHost, settings: answer.settings }));
+        // Fly's proxy terminates TLS: each name a customer points at the app needs its own
+        // certificate there (the service's own names are added once, by the operator).
+        if (serviceHost === undefined) ctx.io.stdout(SERVICE_LABELS.map((label) => `fly certs add ${label}.${domain}\n`).join(''));
+        else ctx.io.stdout(renderDnsZone({ domain, serviceHost, settings: answer.settings }));
         return EXIT_OK;
       case 'unknown-domain':
         throw new Failure(`no account serves ${domain}: it has no records to publish`);
