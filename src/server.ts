@@ -1,6 +1,6 @@
 // `npm start`: start-up wiring only. configuration -> directory -> templates and dialects
 // -> HTTP app -> listen; each step that can fail stops start-up with its own message.
-import { openDirectory } from './accounts/open.js';
+import { openServingDirectory } from './accounts/open.js';
 import { configFromEnv } from './config/config.js';
 import { createLogger } from './config/logger.js';
 import { loadProvider } from './config/provider-file.js';
@@ -23,7 +23,21 @@ async function main(): Promise<void> {
   if (profileSigner) {
     logger.info(`Apple profiles are signed as ${profileSigner.subject} (certificate valid until ${profileSigner.notAfter.toISOString()})`);
   }
-  const { directory, seeded } = await openDirectory(config.directoryUrl, 'load-demo', profile, { postgres: config.directory.postgres });
+  // PostgreSQL: a cache in front, kept true by the change feed (LISTEN/NOTIFY); SQLite: no cache.
+  const serving = await openServingDirectory(config.directoryUrl, profile, {
+    postgres: config.directory.postgres,
+    cache: config.directory.cache,
+    onFeedEvent: (event) => {
+      if (event.kind === 'listening') {
+        if (event.reconnected) logger.info('directory change feed listening again: the cache was cleared');
+        return;
+      }
+      const line = `directory change feed lost (${event.reason}): lookups ask the database until it is back; retrying in ${event.retryInMs} ms`;
+      if (event.first) logger.warn(line);
+      else logger.debug(line);
+    },
+  });
+  const { directory, seeded } = serving;
   if (seeded) logger.info(seeded, `new directory ${directory.description}: loaded the demo accounts`);
   // After opening: the SQLite file's folder, where the secret is kept, exists by now.
   const { secret, source, file } = instanceSecret(config.secret, config.directoryUrl);
@@ -33,7 +47,7 @@ async function main(): Promise<void> {
   }
   const dialects = createDialects({ templates, profile, publicUrl: config.publicUrl, secret, signProfile: profileSigner?.sign });
   const readiness = { accepting: true };
-  const app = await buildApp({ config, directory, profile, dialects, secret, readiness }, logger);
+  const app = await buildApp({ config, directory: serving.reader, profile, dialects, secret, readiness }, logger);
   await app.listen({ port: config.port, host: config.host });
   const counts = await directory.counts();
   const bound = app.server.address();
@@ -75,7 +89,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, Math.min(DRAIN_MS, config.shutdownTimeout / 4)));
     await app.close();
     clearTimeout(deadline);
-    await directory.close();
+    await serving.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,6 +1,8 @@
 // A read-through cache in front of any DirectoryReader. It answers exactly what the
 // backend answered, for no longer than a TTL unless the backend is failing, and drops
 // what a write changed as soon as it hears of the write (invalidate, or a ChangeFeed).
+// While its feed says it is not listening (it may be missing writes), nothing is fresh:
+// every lookup asks the backend, and the cache answers only for a backend that fails.
 import type { Account } from '../model/account.js';
 import type { ChangeFeed, DirectoryChange } from './changes.js';
 import type { DirectoryHit, DirectoryReader } from './directory.js';
@@ -22,7 +24,10 @@ export interface CacheOptions {
   changes: ChangeFeed | undefined;
 }
 
-export const CACHE_DEFAULTS: Readonly<Omit<CacheOptions, 'now' | 'changes'>> = {
+/** The settings an operator chooses (the rest are wiring). */
+export type CacheSettings = Omit<CacheOptions, 'now' | 'changes'>;
+
+export const CACHE_DEFAULTS: Readonly<CacheSettings> = {
   maxEntries: 100_000,
   maxNegativeEntries: 10_000,
   ttlMs: 60_000,
@@ -50,6 +55,8 @@ export interface CacheStats {
   invalidatedEntries: number;
   entries: number;
   negativeEntries: number;
+  /** With a feed that can lose its connection: 1 while it hears every change, else 0 (entries are then not trusted as fresh). */
+  feedListening?: number;
 }
 
 type Kind = 'domain' | 'username';
@@ -149,7 +156,14 @@ export class CachedDirectory implements DirectoryReader {
   }
 
   stats(): CacheStats {
-    return { ...this.counters, entries: this.found.size, negativeEntries: this.unknown.size };
+    const stats: CacheStats = { ...this.counters, entries: this.found.size, negativeEntries: this.unknown.size };
+    if (this.options.changes?.listening) stats.feedListening = this.hearing() ? 1 : 0;
+    return stats;
+  }
+
+  /** Whether every change is being heard (always, without a feed that can lose its connection). */
+  private hearing(): boolean {
+    return this.options.changes?.listening?.() ?? true;
   }
 
   /** Drops every answer `change` may have altered; a call in flight is then not stored. */
@@ -187,7 +201,9 @@ export class CachedDirectory implements DirectoryReader {
     if (this.closed) throw new Error(`directory ${this.description} is closed`);
     const key = entryKey(kind, name, address);
     const cached = this.cached(kind, name, key);
-    if (cached && this.options.now() - cached.at < this.ttlOf(cached)) {
+    // A feed that is not listening may be missing changes: then no entry counts as fresh,
+    // every lookup asks the backend, and an entry answers only if the backend fails.
+    if (cached && this.options.now() - cached.at < this.ttlOf(cached) && this.hearing()) {
       if (cached.hit) this.counters.hits++;
       else this.counters.negativeHits++;
       return copyHit(cached.hit);

@@ -26,6 +26,13 @@ export const MAX_CHANGE_BYTES = 7_999;
  * came back), because a cache that missed a change would keep serving it until its TTL.
  */
 export interface ChangeFeed {
+  /**
+   * Whether the feed hears every change right now. A feed that can lose its connection says
+   * false from the loss until it has reconnected (and delivered 'all'): meanwhile a cache
+   * must not take its entries as fresh, only serve them stale when the backend fails.
+   * Absent: always listening (an in-process feed).
+   */
+  listening?(): boolean;
   /** Calls `listener` for every change; the returned function unsubscribes. */
   subscribe(listener: (change: DirectoryChange) => void): () => void;
   /** Sends `change` to every subscriber (of every instance) once the write is committed. */
@@ -87,11 +94,32 @@ function asciiJson(value: unknown): string {
  * deliver them (too many names: 'all'). `publish` resolves once every listener has run.
  */
 export class LocalChangeFeed implements ChangeFeed {
-  private readonly listeners = new Set<{ listener: (change: DirectoryChange) => void }>();
+  private readonly subscribers = new Subscribers();
   private closed = false;
 
   subscribe(listener: (change: DirectoryChange) => void): () => void {
-    if (this.closed) return () => {};
+    return this.closed ? () => {} : this.subscribers.add(listener);
+  }
+
+  async publish(change: DirectoryChange): Promise<void> {
+    if (this.closed) throw new Error('change feed is closed');
+    const failures = this.subscribers.deliver(decodeChange(encodeChange(change)));
+    // Every listener ran; a failing one does not keep the change from the others.
+    if (failures.length > 0) throw failures[0];
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+  }
+}
+
+/** A feed's listeners: every one is called for every change, whatever the others throw. */
+export class Subscribers {
+  private readonly listeners = new Set<{ listener: (change: DirectoryChange) => void }>();
+
+  /** Adds `listener`; the returned function removes it. */
+  add(listener: (change: DirectoryChange) => void): () => void {
     // One record per subscription: the same function subscribed twice is called twice.
     const subscription = { listener };
     this.listeners.add(subscription);
@@ -100,23 +128,20 @@ export class LocalChangeFeed implements ChangeFeed {
     };
   }
 
-  async publish(change: DirectoryChange): Promise<void> {
-    if (this.closed) throw new Error('change feed is closed');
-    const delivered = decodeChange(encodeChange(change));
+  /** Calls every listener with `change`; what they threw. */
+  deliver(change: DirectoryChange): unknown[] {
     const failures: unknown[] = [];
     for (const { listener } of [...this.listeners]) {
       try {
-        listener(delivered);
+        listener(change);
       } catch (err) {
         failures.push(err);
       }
     }
-    // Every listener ran; a failing one does not keep the change from the others.
-    if (failures.length > 0) throw failures[0];
+    return failures;
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
+  clear(): void {
     this.listeners.clear();
   }
 }

@@ -1,6 +1,6 @@
 // What the rest of the service may ask of the account directory, as two interfaces: the
 // reads every answer needs (DirectoryReader) and the operator's work (DirectoryAdmin).
-// A cache wraps only the reader; SQLite implements both, and so will PostgreSQL.
+// A cache wraps only the reader; SQLite and PostgreSQL implement both.
 import type { Account, ImportAccount } from '../model/account.js';
 
 export interface DirectoryHit {

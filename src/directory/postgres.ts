@@ -4,8 +4,10 @@
 import pg from 'pg';
 import type { Account, ImportAccount } from '../model/account.js';
 import { DirectoryError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportSummary } from './directory.js';
+import { changeOfImport, encodeChange } from './changes.js';
 import { firstConflict, importSummary } from './import-rules.js';
 import { applyMigrations, schemaProblem, schemaVersion, type MigrationResult } from './migrations.js';
+import { CHANGE_CHANNEL } from './pg-changes.js';
 import { maskDirectoryUrl, redactDirectoryUrl } from './url.js';
 
 export interface PostgresOptions {
@@ -13,9 +15,19 @@ export interface PostgresOptions {
   poolSize: number;
   /** How long (ms) a query waits for a connection, connecting included, before it fails. */
   connectTimeoutMs: number;
-  /** How long (ms) the server lets one statement run before cancelling it (0: no limit). */
+  /**
+   * How long (ms) the server lets one statement run before cancelling it (0: no limit).
+   * A lookup also gives up by itself READ_MARGIN_MS later, for when the server (or the link
+   * to it) does not answer at all and so cannot cancel anything.
+   */
   statementTimeoutMs: number;
 }
+
+/** How much longer than the statement timeout a lookup waits for an answer that never comes. */
+export const READ_MARGIN_MS = 1000;
+
+/** How long close() waits for the pool's connections to say goodbye. */
+const CLOSE_WAIT_MS = 2000;
 
 export const POSTGRES_DEFAULTS: PostgresOptions = { poolSize: 10, connectTimeoutMs: 5000, statementTimeoutMs: 2000 };
 
@@ -37,17 +49,23 @@ interface HitRow extends Account {
   mailboxLogin: string | null;
 }
 
+/** A query with pg's per-query client-side timeout, which @types/pg does not declare on QueryConfig. */
+export type TimedQuery = pg.QueryConfig & { query_timeout?: number | undefined };
+
 type Query = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
 
 export class PostgresDirectory implements Directory {
   /** The URL with its password masked. */
   readonly description: string;
   private readonly pool: pg.Pool;
+  /** The client-side bound on a lookup's wait (undefined: none, as statementTimeoutMs 0 asks). */
+  private readonly readTimeoutMs: number | undefined;
   private closed = false;
 
   private constructor(url: string, options: PostgresOptions) {
     this.description = maskDirectoryUrl(url);
     const timeout = Math.max(0, Math.trunc(options.statementTimeoutMs));
+    this.readTimeoutMs = timeout > 0 ? timeout + READ_MARGIN_MS : undefined;
     this.pool = new pg.Pool({
       connectionString: url,
       max: options.poolSize,
@@ -92,7 +110,10 @@ export class PostgresDirectory implements Directory {
   /** A named prepared statement: parsed and planned once per connection. */
   private async lookup(name: string, text: string, key: string, address: string | undefined): Promise<DirectoryHit | undefined> {
     if (this.closed) throw new Error(`directory ${this.description} is closed`);
-    const { rows } = await this.pool.query<HitRow>({ name, text, values: [key, address ?? null] });
+    // query_timeout: the pool then drops the connection, whose socket is cut (pg ends a
+    // client with a query still active by destroying its stream).
+    const query: TimedQuery = { name, text, values: [key, address ?? null], query_timeout: this.readTimeoutMs };
+    const { rows } = await this.pool.query<HitRow>(query);
     const row = rows[0];
     if (!row) return undefined;
     const { mailboxLogin, ...account } = row;
@@ -157,6 +178,10 @@ export class PostgresDirectory implements Directory {
       }
       const conflict = firstConflict(accounts, (domain) => owners.get(domain));
       if (conflict) throw conflict;
+      // Every instance's cache hears of the change at COMMIT, and only if it commits
+      // (PostgreSQL delivers a transaction's notifications then). Sent before the rows, so
+      // nothing written can be committed unannounced, whichever path wrote it.
+      await q('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(changeOfImport(accounts, options))]);
       const domains = accounts.flatMap((a) => a.domains.map((d) => [d, ids.get(a.username)!] as const));
       for (const batch of chunks(domains)) {
         await q('INSERT INTO domains (domain, account_id) SELECT * FROM unnest($1::text[], $2::bigint[])', [
@@ -232,10 +257,18 @@ export class PostgresDirectory implements Directory {
     await this.findByDomain('', '');
   }
 
+  /**
+   * Ends the pool. Waits at most CLOSE_WAIT_MS: a connection to a server that stopped
+   * answering never gets its goodbye, and shutdown must not wait for TCP to give up (the
+   * process exits after close; its sockets go with it).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+    await Promise.race([this.pool.end(), waited]);
+    clearTimeout(timer);
   }
 }
 

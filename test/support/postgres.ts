@@ -4,8 +4,18 @@
 // through the URL's search_path. A server that cannot be reached fails the file: the
 // PostgreSQL suites never pass by skipping.
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import pino from 'pino';
 import type { Test } from 'tap';
+import { openServingDirectory, type ServingDirectory, type ServingDirectoryOptions } from '../../src/accounts/open.js';
+import { configFromEnv } from '../../src/config/config.js';
+import { createDialects } from '../../src/dialects/index.js';
+import { migrateBackend, openBackend } from '../../src/directory/open.js';
+import { buildApp } from '../../src/http/app.js';
+import type { ImportAccount } from '../../src/model/account.js';
+import { defaultProvider } from '../../src/policy/provider-profile.js';
+import { Templates } from '../../src/templates.js';
 
 /** The server to make test databases on: MAILCONF_TEST_POSTGRES, else the local trust-auth one. */
 export const POSTGRES_SERVER = process.env.MAILCONF_TEST_POSTGRES || 'postgres://root@127.0.0.1:5432/postgres';
@@ -65,4 +75,39 @@ export async function throwAwayDatabase(t: Test): Promise<TestDatabase> {
       return databaseUrl(POSTGRES_SERVER, name, schema);
     },
   };
+}
+
+/**
+ * An app as server.ts builds it on a PostgreSQL directory: read through
+ * openServingDirectory's reader (the cache and its change feed), closed at teardown.
+ */
+export async function servingApp(
+  t: Test,
+  url: string,
+  options: ServingDirectoryOptions = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ app: FastifyInstance; serving: ServingDirectory; logs: () => string }> {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const serving = await openServingDirectory(url, defaultProvider, options);
+  const config = configFromEnv({ PUBLIC_URL: 'https://mailconf.pair-test.example', MAILCONF_SECRET: 'test-instance-secret-0123456789', ...env });
+  const secret = config.secret!;
+  const dialects = createDialects({ templates: new Templates(), profile: defaultProvider, publicUrl: config.publicUrl, secret });
+  const app = await buildApp({ config, directory: serving.reader, profile: defaultProvider, dialects, secret }, logger);
+  t.teardown(async () => {
+    await app.close();
+    await serving.close();
+  });
+  return { app, serving, logs: () => lines.join('') };
+}
+
+/** A database at `url` brought to the current schema, holding `accounts` (through a connection closed at once). */
+export async function migratedWith(url: string, accounts: ImportAccount[]): Promise<void> {
+  await migrateBackend(url);
+  const { directory } = await openBackend(url, { mustExist: true });
+  try {
+    await directory.importAccounts(accounts, { replace: true });
+  } finally {
+    await directory.close();
+  }
 }
