@@ -67,7 +67,7 @@ async function run(port, scenario) {
 }
 
 async function main() {
-  const server = await startServer({ env: { RATE_LIMIT_MAX: '1000000' } });
+  const server = await startServer({ env: { RATE_LIMIT_MAX: '1000000', RATE_LIMIT_MISS_MAX: '1000000' } });
   try {
     console.log(`mailconf on 127.0.0.1:${server.port}; ${CONNECTIONS} connections in flight, ${SECONDS} s per scenario\n`);
     const rows = [];

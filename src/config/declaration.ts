@@ -42,7 +42,8 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     name: 'DIRECTORY_STATEMENT_TIMEOUT',
     default: '2 seconds',
     meaning:
-      'PostgreSQL: the database cancels a lookup that runs longer; the answer is then the degraded one (503, POX 603), or a cached one (below). `0` means no limit.',
+      'PostgreSQL: the database cancels a lookup that runs longer, and the service gives up by itself 1 s later when the database does not answer at all; ' +
+      'the answer is then a cached one (below) or the degraded one (503, POX 603). `0` means no limit.',
   },
   {
     name: 'CACHE_MAX_ENTRIES',
