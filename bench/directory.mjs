@@ -1,4 +1,4 @@
-// `npm run bench`: the SQLite directory at provider scale (1,000,000 domains by default).
+// `npm run bench:directory`: the SQLite directory at provider scale (1,000,000 domains by default).
 // Builds a throw-away directory in a temporary folder through SqliteDirectory.importAccounts,
 // then times lookups the way the endpoints make them (one awaited call per request).
 // Plain ESM over the compiled dist/ so that it needs no TypeScript loader.
