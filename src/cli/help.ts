@@ -1,7 +1,7 @@
 // The help, built from the command list and the option table so that it lists exactly what
 // the parser accepts; `mailconf COMMAND --help` and `mailconf help COMMAND` put that
 // command's usage and description before it. And the version.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../config/version.js';
 import { OPTIONS, type Invocation, type OptionSpec } from './args.js';
 import { COMMANDS } from './commands/index.js';
 import type { CommandSpec } from './context.js';
@@ -70,7 +70,5 @@ export function helpText(inv: Invocation): string {
 }
 
 export function version(): string {
-  // src/cli and dist/cli are both two levels below the package root.
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return `mailconf ${pkg.version ?? 'unknown'}\n`;
+  return `mailconf ${packageVersion()}\n`;
 }

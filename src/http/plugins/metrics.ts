@@ -5,10 +5,10 @@
 // /metrics to loopback and METRICS_ALLOW peers only (judged by the socket peer, never by a
 // forwarded header, and never when a proxy forwarded the request), everyone else gets the
 // plain 404 any unknown path gets.
-import { createRequire } from 'node:module';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { packageVersion } from '../../config/version.js';
 import { textAnswer } from '../../dialects/answer.js';
 import { dialectOfRoute, METRICS_PATH } from '../../links.js';
 import type { Resolution } from '../../pipeline.js';
@@ -60,12 +60,6 @@ function outcomeOf(request: FastifyRequest, reply: FastifyReply): Outcome {
   return 'other';
 }
 
-const VERSION: string = (() => {
-  const require = createRequire(import.meta.url);
-  // src/http/plugins and dist/http/plugins are both three levels below the package root.
-  return (require('../../../package.json') as { version?: string }).version ?? 'unknown';
-})();
-
 export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mailconf_' });
@@ -94,7 +88,7 @@ export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics 
   // Only with REDIS_URL: registered when the store first reports.
   let redis: Gauge | undefined;
   new Gauge({ name: 'mailconf_build_info', help: 'The running build', labelNames: ['version', 'node'] as const, registers: [registry] })
-    .labels(VERSION, process.version)
+    .labels(packageVersion(), process.version)
     .set(1);
   if (directory.stats) {
     const stats = directory.stats.bind(directory);
