@@ -20,8 +20,7 @@
 // Knobs: --quick (1 round, 2 s per run, 0.5 s warm-up); environment BENCH_SECONDS (3),
 // BENCH_ROUNDS (3), BENCH_CONNECTIONS (list, "10,100"). Writes the section
 // "HTTP vs bare Fastify" of bench/RESULTS.md, keeping every other section.
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -29,7 +28,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { poxRequestBody } from '../dist/dialects/autodiscover-pox.js';
 import { positive } from './knobs.mjs';
-import { startServer } from './server.mjs';
+import { startListening, startServer } from './server.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const SECONDS = positive('BENCH_SECONDS', QUICK ? 2 : 3);
@@ -94,32 +93,13 @@ function check(s, a) {
   }
 }
 
+/** The bare Fastify baseline serving the captured answers. */
 function startBaseline(answersFile) {
-  const child = spawn(process.execPath, [new URL('./baseline.mjs', import.meta.url).pathname, answersFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await once(child, 'exit');
-      clearTimeout(t);
-    }
-  };
-  const port = new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('the baseline did not start within 10 s')), 10_000);
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = /baseline listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout.removeAllListeners('data');
-        child.stdout.resume();
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the baseline exited (${code}) before listening`)); });
+  return startListening([new URL('./baseline.mjs', import.meta.url).pathname, answersFile], {
+    listening: /baseline listening on http:\/\/[^:]+:(\d+)/,
+    what: 'the baseline',
+    timeoutMs: 10_000,
   });
-  return { child, pid: child.pid, stop, port };
 }
 
 let TICK_MS = 10;
@@ -220,8 +200,8 @@ async function main() {
     }
     const answersFile = join(tmp, 'answers.json');
     writeFileSync(answersFile, JSON.stringify(answers));
-    baseline = startBaseline(answersFile);
-    const basePort = await baseline.port;
+    baseline = await startBaseline(answersFile);
+    const basePort = baseline.port;
     for (const [i, s] of SCENARIOS.entries()) {
       const b = await fetchOnce(basePort, s);
       const a = answers[i];
