@@ -1,18 +1,11 @@
 // The endpoints' one call into the pipeline: run it for a request, note what was asked
 // for the request's log line and the metrics, and log the outcomes an operator must act on.
 import type { FastifyRequest } from 'fastify';
-import type { Answer } from '../dialects/answer.js';
 import type { MailTarget } from '../model/address.js';
 import { lookupSettings, type Resolution } from '../pipeline.js';
 import type { AppContext } from './context.js';
 import { noteLogTarget } from './plugins/access-log.js';
-
-/** Thrown where the pipeline's outcome is not answered by the dialect: the guards send `answer` as it is. */
-export class AnswerInstead extends Error {
-  constructor(readonly answer: Answer) {
-    super('answered instead of the dialect');
-  }
-}
+import { AnswerInstead } from './send.js';
 
 export async function lookupFor(ctx: AppContext, request: FastifyRequest, target: MailTarget): Promise<Resolution> {
   noteLogTarget(request, target, ctx.secret);

@@ -1,7 +1,17 @@
 // The endpoints' last step, the 405 every path gives for the methods it does not answer,
-// and the plain-text refusals of the guards.
+// the plain-text refusals of the guards, and the answer that replaces a dialect's.
 import type { FastifyInstance, FastifyReply, HTTPMethods } from 'fastify';
 import { methodNotAllowed, textAnswer, type Answer } from '../dialects/answer.js';
+
+/**
+ * Thrown where a request is answered otherwise than by its dialect (a lookup past the miss
+ * budget): the error handler (plugins/guards.ts) sends `answer` as it is.
+ */
+export class AnswerInstead extends Error {
+  constructor(readonly answer: Answer) {
+    super('answered instead of the dialect');
+  }
+}
 
 /** Sends a dialect's Answer as it is: status, Content-Type, headers, body. */
 export function sendAnswer(reply: FastifyReply, answer: Answer): FastifyReply {

@@ -7,8 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { hostProblem } from '../arrival.js';
 import type { Readiness } from '../context.js';
-import { AnswerInstead } from '../lookup.js';
-import { refusal, sendAnswer } from '../send.js';
+import { AnswerInstead, refusal, sendAnswer } from '../send.js';
 import { logRequest } from './access-log.js';
 
 /** Longer request targets are refused with 414 before any work is done. */
