@@ -51,7 +51,7 @@ export async function rateLimiting(
   app.decorate('rateLimitStore', store.state);
   app.addHook('onClose', async () => store.close());
   // RATE_LIMIT_ALLOW: networks never limited (the provider's office, its support desk).
-  const allowed = config.rateLimitAllow.length > 0 ? proxyAddr.compile(config.rateLimitAllow) : () => false;
+  const allowed = config.rateLimitAllow.length > 0 ? proxyAddr.compile(config.rateLimitAllow) : undefined;
   await app.register(rateLimit, {
     global: false,
     max: config.rateLimit.max,
@@ -62,7 +62,9 @@ export async function rateLimiting(
   const limit = app.createRateLimit();
   // Its own counters (a key of its own in a shared store), on the same window.
   const missLimit = app.createRateLimit({ max: config.rateLimitMissMax, keyGenerator: (request) => `miss:${requestKey(request, trust)}` });
+  // Without an allow-list, nothing to work out per request.
   const isAllowed = (request: FastifyRequest) => {
+    if (!allowed) return false;
     const client = clientAddress(request.raw, trust);
     return client !== undefined && allowed(client, 0);
   };
