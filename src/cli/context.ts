@@ -4,7 +4,7 @@ import type { CliConfig } from '../config/config.js';
 import { openDirectory, type WhenMissing } from '../accounts/open.js';
 import type { Directory } from '../directory/directory.js';
 import type { MailTarget } from '../model/address.js';
-import { lookupSettings, type Resolution } from '../pipeline.js';
+import { lookupSettings, type Resolution } from '../pipeline/lookup.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
 import type { Invocation, OptionName } from './args.js';
 import { Failure, quote } from './errors.js';

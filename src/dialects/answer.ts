@@ -1,7 +1,7 @@
 // What a dialect hands back to the endpoint: the whole HTTP answer as data. For Outlook
 // the status is part of the protocol (MS-OXDSCLI error 603 travels as 503), so the dialect
 // and not the endpoint decides it. The endpoint only sends it.
-import type { ResolutionKind } from '../pipeline.js';
+import type { ResolutionKind } from '../pipeline/lookup.js';
 
 export interface Answer {
   status: number;

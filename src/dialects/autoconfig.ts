@@ -4,7 +4,7 @@
 // Resolution.
 import { AUTOCONFIG_LABEL } from '../links.js';
 import { domainFromHost, parseAddress, type MailTarget } from '../model/address.js';
-import type { Resolution } from '../pipeline.js';
+import type { Resolution } from '../pipeline/lookup.js';
 import type { MailSettings, Security, ServerSettings } from '../policy/settings.js';
 import { MAILBOX_PRIVATE, textAnswer, textFailure, xmlAnswer, type Answer } from './answer.js';
 import { isXmlSafe } from './escape.js';

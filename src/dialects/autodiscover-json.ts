@@ -4,7 +4,7 @@
 // that only hosted domains get a pointer; it is never used to build a URL or to contact
 // anything (these paths are ProxyShell scanners' favourite target, CVE-2021-34473).
 import { parseAddress, type MailTarget } from '../model/address.js';
-import type { Resolution } from '../pipeline.js';
+import type { Resolution } from '../pipeline/lookup.js';
 import { JSON_TYPE, NOSNIFF, PER_ADDRESS, unavailable, type Answer } from './answer.js';
 
 export const SUPPORTED_PROTOCOL = 'AutodiscoverV1';

@@ -10,7 +10,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AUTODISCOVER_LABEL } from '../links.js';
 import { domainFromHost, parseAddress, type MailTarget } from '../model/address.js';
 import { isXmlCodePoint, isXmlText } from '../model/text.js';
-import type { Resolution } from '../pipeline.js';
+import type { Resolution } from '../pipeline/lookup.js';
 import type { MailSettings, Protocol, Security, ServerSettings } from '../policy/settings.js';
 import { MAILBOX_PRIVATE, PER_ADDRESS, unavailable, xmlAnswer, type Answer } from './answer.js';
 import { escapeXml, isXmlSafe } from './escape.js';

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { build, type PlistValue } from 'plist';
 import { parseAddress, type MailTarget } from '../model/address.js';
-import type { Resolution } from '../pipeline.js';
+import type { Resolution } from '../pipeline/lookup.js';
 import type { MailSettings, ServerSettings } from '../policy/settings.js';
 import { MAILBOX_PRIVATE, NOSNIFF, PER_ADDRESS, textAnswer, textFailure, withHeaders, type Answer } from './answer.js';
 import { isXmlSafe } from './escape.js';

@@ -13,7 +13,7 @@ import {
   isServiceHost,
   settingsPath,
 } from '../links.js';
-import type { Resolution } from '../pipeline.js';
+import type { Resolution } from '../pipeline/lookup.js';
 import { isAccountNamedDomain } from '../policy/account-named.js';
 import { messageLimits, PORT_25_REASON, USAGE_RULES, type ProviderProfile } from '../policy/provider-profile.js';
 import type { MailSettings, ServerSettings } from '../policy/settings.js';

@@ -4,7 +4,7 @@
 // pointed at us by a stranger costs no certificate. The terminator reads only the status.
 import { isServiceHost, SERVICE_LABELS } from '../links.js';
 import { normalizeDomain } from '../model/address.js';
-import type { Resolution } from '../pipeline.js';
+import type { Resolution } from '../pipeline/lookup.js';
 import { textAnswer, textFailure, type Answer } from './answer.js';
 
 const YES = textAnswer(200, 'Certificate allowed');

@@ -3,10 +3,12 @@
 // dialect's Answer.
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Answer } from '../dialects/answer.js';
 import { MAX_AUTODISCOVER_BODY } from '../dialects/autodiscover-pox.js';
+import { AnswerCache } from '../pipeline/answer-cache.js';
 import { proxyTrust } from './client-ip.js';
 import type { AppContext, Readiness } from './context.js';
-import { accessLog } from './plugins/access-log.js';
+import { accessLog, addressHasher } from './plugins/access-log.js';
 import { connectionLimits } from './plugins/connections.js';
 import { guards, routerErrors } from './plugins/guards.js';
 import { createMetrics, metricsPlugin, type DirectoryStats, type Metrics } from './plugins/metrics.js';
@@ -32,12 +34,15 @@ const ROUTES = [
 ] as const;
 
 /** What the app is built from; metrics and readiness are made here unless the caller keeps its own. */
-export type AppSetup = Omit<AppContext, 'metrics' | 'readiness'> & { metrics?: Metrics; readiness?: Readiness };
+export type AppSetup = Omit<AppContext, 'metrics' | 'readiness' | 'answers' | 'logHash'> & { metrics?: Metrics; readiness?: Readiness };
 
 export async function buildApp(setup: AppSetup, logger: FastifyBaseLogger): Promise<FastifyInstance> {
+  const answers = new AnswerCache<Answer>(setup.config.answerCacheEntries);
   const ctx: AppContext = {
     ...setup,
-    metrics: setup.metrics ?? createMetrics(setup.directory as Partial<DirectoryStats>),
+    answers,
+    logHash: addressHasher(setup.secret),
+    metrics: setup.metrics ?? createMetrics(setup.directory as Partial<DirectoryStats>, answers),
     readiness: setup.readiness ?? { accepting: true },
   };
   const trust = proxyTrust(ctx.config.trustProxy);

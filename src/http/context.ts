@@ -1,7 +1,9 @@
 // What the HTTP layer is given: the pieces of the pipeline, already built.
 import type { Config } from '../config/config.js';
 import type { Dialects } from '../dialects/index.js';
+import type { Answer } from '../dialects/answer.js';
 import type { DirectoryReader } from '../directory/directory.js';
+import type { AnswerCache } from '../pipeline/answer-cache.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
 import type { Metrics } from './plugins/metrics.js';
 
@@ -18,5 +20,9 @@ export interface AppContext {
   /** Keys log address hashes (config/secret.ts). */
   secret: string;
   metrics: Metrics;
+  /** The log line's address hash (plugins/access-log.ts), keyed by `secret`. */
+  logHash: (address: string) => string;
+  /** Finished answers (pipeline/answer-cache.ts). */
+  answers: AnswerCache<Answer>;
   readiness: Readiness;
 }

@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MailTarget } from '../../model/address.js';
+import { SegmentedLru } from '../../support/segmented-lru.js';
 
 export interface LogTarget {
   domain: string;
@@ -26,11 +27,23 @@ export function addressHash(address: string, secret: string): string {
   return createHmac('sha256', secret).update(`log\0${address.toLowerCase()}`).digest('hex').slice(0, 12);
 }
 
+/** Hashes per address, kept for the addresses asked again: an HMAC per request costs more than the rest of its log line. */
+const HASHES_KEPT = 10_000;
+
+/** `addressHash` under `secret`, remembering the last addresses' hashes (bounded). */
+export function addressHasher(secret: string): (address: string) => string {
+  const kept = new SegmentedLru<string>(HASHES_KEPT, () => {});
+  return (address) => {
+    let hash = kept.get(address);
+    if (hash === undefined) kept.set(address, (hash = addressHash(address, secret)));
+    else kept.touch(address);
+    return hash;
+  };
+}
+
 /** Remembers what a request asked about, for its log line. */
-export function noteLogTarget(request: FastifyRequest, target: MailTarget, secret: string): void {
-  request.logTarget = target.address
-    ? { domain: target.domain, addressHash: addressHash(target.address.address, secret) }
-    : { domain: target.domain };
+export function noteLogTarget(request: FastifyRequest, target: MailTarget, hash: (address: string) => string): void {
+  request.logTarget = target.address ? { domain: target.domain, addressHash: hash(target.address.address) } : { domain: target.domain };
 }
 
 /** Writes a request's log line, once its answer is sent. */
@@ -50,5 +63,8 @@ export function logRequest(request: FastifyRequest, reply: FastifyReply): void {
 
 export function accessLog(app: FastifyInstance): void {
   app.decorateRequest('logTarget', null);
-  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
+  app.addHook('onResponse', (request, reply, done) => {
+    logRequest(request, reply);
+    done();
+  });
 }

@@ -44,13 +44,14 @@ export function guards(app: FastifyInstance, readiness: Readiness): void {
     }
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // A callback hook, not an async one: it runs on every answer, and a promise per answer costs.
+  app.addHook('onSend', (request, reply, payload, done) => {
     closeIfBodyPending(request, reply);
     // Draining for shutdown: every answer ends its connection (RFC 9112 section 9.6), so a
     // keep-alive client sends its next request on a new connection, to another instance,
     // instead of on one that is about to close under it.
     if (!readiness.accepting) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   app.setErrorHandler(async (err: FastifyError | AnswerInstead, request, reply) => {

@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { packageVersion } from '../../config/version.js';
 import { textAnswer } from '../../dialects/answer.js';
 import { dialectOfRoute, METRICS_PATH } from '../../links.js';
-import type { Resolution } from '../../pipeline.js';
+import type { Resolution } from '../../pipeline/lookup.js';
 import { hasForwardingHeaders } from '../client-ip.js';
 import type { AppContext } from '../context.js';
 import { sendAnswer } from '../send.js';
@@ -60,7 +60,7 @@ function outcomeOf(request: FastifyRequest, reply: FastifyReply): Outcome {
   return 'other';
 }
 
-export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics {
+export function createMetrics(directory: Partial<DirectoryStats> = {}, answers?: DirectoryStats): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mailconf_' });
   const requests = new Counter({
@@ -79,7 +79,7 @@ export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics 
   });
   const lookups = new Histogram({
     name: 'mailconf_directory_lookup_duration_seconds',
-    help: 'Time of one pipeline lookup (directory and policy)',
+    help: 'Time of one pipeline run, directory to answer (the policy and the dialect run only when the answer cache does not hold the answer)',
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
     registers: [registry],
   });
@@ -90,32 +90,44 @@ export function createMetrics(directory: Partial<DirectoryStats> = {}): Metrics 
   new Gauge({ name: 'mailconf_build_info', help: 'The running build', labelNames: ['version', 'node'] as const, registers: [registry] })
     .labels(packageVersion(), process.version)
     .set(1);
-  if (directory.stats) {
-    const stats = directory.stats.bind(directory);
+  // A gauge per counter source, read when /metrics is scraped.
+  const counters = (name: string, help: string, source: DirectoryStats) =>
     new Gauge({
-      name: 'mailconf_directory_cache',
-      help: 'Directory cache counters since start (hits, misses, stale serves, ...)',
+      name,
+      help,
       labelNames: ['counter'] as const,
       registers: [registry],
       collect() {
-        for (const [name, value] of Object.entries(stats())) this.labels(name).set(value);
+        for (const [counter, value] of Object.entries(source.stats())) this.labels(counter).set(value);
       },
     });
-  }
+  if (directory.stats) counters('mailconf_directory_cache', 'Directory cache counters since start (hits, misses, stale serves, ...)', directory as DirectoryStats);
+  if (answers) counters('mailconf_answer_cache', 'Answer cache counters since start (hits, misses, evictions) and its entries', answers);
+
+  // prom-client hashes the label values on every labels() call: each combination's child is looked up once.
+  const requestsBy = new Map<string, { inc(): void }>();
+  const latencyBy = new Map<string, { observe(value: number): void }>();
+  const erasBy = new Map<string, { inc(): void }>();
+  const child = <C>(children: Map<string, C>, key: string, make: () => C): C => {
+    let found = children.get(key);
+    if (found === undefined) children.set(key, (found = make()));
+    return found;
+  };
 
   return {
     registry,
     observeLookup(request, resolution, seconds) {
       lookups.observe(seconds);
       up.set(resolution.kind === 'unavailable' ? 0 : 1);
-      request.lookupOutcome = { outcome: OUTCOME_OF[resolution.kind], ...(resolution.kind === 'settings' ? { era: resolution.settings.era } : {}) };
+      request.lookupOutcome = resolution.kind === 'settings' ? { outcome: 'settings', era: resolution.settings.era } : { outcome: OUTCOME_OF[resolution.kind] };
     },
     observeAnswer(request, reply) {
       const dialect = dialectOfRoute(request.routeOptions.url);
-      requests.labels(dialect, outcomeOf(request, reply)).inc();
-      latency.labels(dialect).observe(reply.elapsedTime / 1000);
+      const outcome = outcomeOf(request, reply);
+      child(requestsBy, `${dialect} ${outcome}`, () => requests.labels(dialect, outcome)).inc();
+      child(latencyBy, dialect, () => latency.labels(dialect)).observe(reply.elapsedTime / 1000);
       const era = request.lookupOutcome?.era;
-      if (era) eras.labels(era).inc();
+      if (era) child(erasBy, era, () => eras.labels(era)).inc();
     },
     directoryUp: (ok) => up.set(ok ? 1 : 0),
     redisUp: (ok) => {
@@ -131,7 +143,10 @@ const NOT_FOUND = textAnswer(404, 'Not found');
 export async function metricsPlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { metrics } = ctx;
   app.decorateRequest('lookupOutcome', null);
-  app.addHook('onResponse', async (request, reply) => metrics.observeAnswer(request, reply));
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observeAnswer(request, reply);
+    done();
+  });
 
   const allowed = proxyAddr.compile(['loopback', ...ctx.config.metricsAllow]);
   // A request some proxy forwarded came from elsewhere, whatever the peer: refused too.

@@ -2,18 +2,20 @@
 import type { FastifyInstance } from 'fastify';
 import { AUTOCONFIG_PATHS } from '../../links.js';
 import { readAutoconfigRequest } from '../../dialects/autoconfig.js';
+import type { Resolution } from '../../pipeline/lookup.js';
 import { requestHost } from '../arrival.js';
 import type { AppContext } from '../context.js';
-import { lookupFor } from '../lookup.js';
+import { answerRequest } from '../lookup.js';
 import { refuseOtherMethods, sendAnswer } from '../send.js';
 
 export async function autoconfigRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const dialect = ctx.dialects.autoconfig;
+  const render = (resolution: Resolution) => dialect.answer(resolution);
   for (const url of AUTOCONFIG_PATHS) {
     app.get<{ Querystring: { emailaddress?: string } }>(url, async (request, reply) => {
       const target = readAutoconfigRequest(request.query.emailaddress, requestHost(request));
       if (!target) return sendAnswer(reply, dialect.noDomain);
-      return sendAnswer(reply, dialect.answer(await lookupFor(ctx, request, target)));
+      return sendAnswer(reply, await answerRequest(ctx, request, target, ['autoconfig'], render));
     });
     refuseOtherMethods(app, url, ['GET']);
   }

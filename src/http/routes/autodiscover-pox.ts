@@ -2,14 +2,19 @@
 // GET for Delta Chat, which fetches it without a body.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify';
 import { MAX_AUTODISCOVER_BODY, type PoxRead } from '../../dialects/autodiscover-pox.js';
+import type { Resolution } from '../../pipeline/lookup.js';
 import { AUTODISCOVER_PATH, isServiceHost, publicUrlFor } from '../../links.js';
 import { plainHttpDetector, requestHost } from '../arrival.js';
 import type { AppContext } from '../context.js';
-import { lookupFor } from '../lookup.js';
+import { answerRequest } from '../lookup.js';
 import { refuseOtherMethods, sendAnswer } from '../send.js';
 
 export async function autodiscoverPoxRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const dialect = ctx.dialects.autodiscoverPox;
+  const render = {
+    post: (resolution: Resolution) => dialect.answer(resolution, 'post'),
+    get: (resolution: Resolution) => dialect.answer(resolution, 'get'),
+  };
   const { serviceHosts } = ctx.config;
 
   // Outlook's HTTP redirect method: over plain HTTP, GET and POST get a 302 to our HTTPS
@@ -31,7 +36,7 @@ export async function autodiscoverPoxRoutes(app: FastifyInstance, ctx: AppContex
       if (read.reason) request.log.info({ reason: read.reason }, 'invalid autodiscover request');
       return sendAnswer(reply, read.answer);
     }
-    return sendAnswer(reply, dialect.answer(await lookupFor(ctx, request, read.target), method));
+    return sendAnswer(reply, await answerRequest(ctx, request, read.target, ['autodiscover-pox', method], render[method]));
   };
 
   await app.register(async (scope) => {

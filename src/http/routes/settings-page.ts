@@ -2,11 +2,12 @@
 // Not on customers' autoconfig./autodiscover. names, which are for mail clients.
 import type { FastifyInstance } from 'fastify';
 import { textAnswer } from '../../dialects/answer.js';
+import type { Resolution } from '../../pipeline/lookup.js';
 import { negotiate, readTypedTarget, servesPage } from '../../dialects/settings-page.js';
 import { HOME_PATH, SETTINGS_PATH } from '../../links.js';
 import { requestHost } from '../arrival.js';
 import type { AppContext } from '../context.js';
-import { lookupFor } from '../lookup.js';
+import { answerRequest } from '../lookup.js';
 import { refuseOtherMethods, sendAnswer } from '../send.js';
 
 const NOT_HERE = textAnswer(404, 'Not found');
@@ -26,7 +27,8 @@ export async function settingsPageRoutes(app: FastifyInstance, ctx: AppContext):
     const raw = request.query.emailaddress ?? '';
     const target = readTypedTarget(raw);
     if ('status' in target) return sendAnswer(reply, dialect.problem(format, target, raw));
-    return sendAnswer(reply, dialect.answer(format, await lookupFor(ctx, request, target), target, raw));
+    const render = (resolution: Resolution) => dialect.answer(format, resolution, target, raw);
+    return sendAnswer(reply, await answerRequest(ctx, request, target, ['settings', format, raw], render));
   });
   refuseOtherMethods(app, SETTINGS_PATH, ['GET']);
 }

@@ -9,7 +9,7 @@ import { readTlsAllowedRequest, tlsAllowedAnswer } from '../../dialects/tls-allo
 import { TLS_ALLOWED_PATH } from '../../links.js';
 import { isOwnLocalRequest } from '../client-ip.js';
 import type { AppContext } from '../context.js';
-import { lookupFor } from '../lookup.js';
+import { answerRequest } from '../lookup.js';
 import { refuseOtherMethods, sendAnswer } from '../send.js';
 
 export async function tlsAllowedRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -17,7 +17,7 @@ export async function tlsAllowedRoutes(app: FastifyInstance, ctx: AppContext): P
   app.get<{ Querystring: { domain?: string } }>(TLS_ALLOWED_PATH, { config }, async (request, reply) => {
     const read = readTlsAllowedRequest(request.query.domain, ctx.config.serviceHosts);
     if (!read.ok) return sendAnswer(reply, read.answer);
-    return sendAnswer(reply, tlsAllowedAnswer(await lookupFor(ctx, request, { domain: read.domain })));
+    return sendAnswer(reply, await answerRequest(ctx, request, { domain: read.domain }, ['tls-allowed'], tlsAllowedAnswer));
   });
   refuseOtherMethods(app, TLS_ALLOWED_PATH, ['GET']);
 }
