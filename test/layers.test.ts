@@ -52,7 +52,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   signing: [],
   pipeline: ['model', 'policy', 'directory', 'support'],
   accounts: ['model', 'policy', 'directory'],
-  dialects: ['model', 'policy', 'links', 'pipeline'],
+  dialects: ['model', 'policy', 'links', 'pipeline', 'support'],
   templates: ['dialects'],
   config: ['model', 'policy', 'directory', 'signing'],
   http: ['model', 'policy', 'links', 'pipeline', 'dialects', 'config', 'directory', 'support'],

@@ -12,6 +12,7 @@ import { domainFromHost, parseAddress, type MailTarget } from '../model/address.
 import { isXmlCodePoint, isXmlText } from '../model/text.js';
 import type { Resolution } from '../pipeline/lookup.js';
 import type { MailSettings, Protocol, Security, ServerSettings } from '../policy/settings.js';
+import { SegmentedLru } from '../support/segmented-lru.js';
 import { MAILBOX_PRIVATE, PER_ADDRESS, unavailable, xmlAnswer, type Answer } from './answer.js';
 import { escapeXml, isXmlSafe } from './escape.js';
 import { SAMPLE_DOMAIN_SETTINGS, SAMPLE_MAILBOX_SETTINGS } from './sample.js';
@@ -35,6 +36,9 @@ export const MAX_AUTODISCOVER_BODY = 4 * 1024;
  * parsing costs per element, so a body of thousands of tiny siblings is refused unread.
  */
 export const MAX_AUTODISCOVER_ELEMENTS = 32;
+
+/** Readable request bodies whose parse is kept (at most 4 KiB each: 4 MiB in all). */
+const PARSES_KEPT = 1000;
 
 // ---------------------------------------------------------------------------------------
 // The request
@@ -275,6 +279,20 @@ export function autodiscoverPoxDialect(templates: TemplateSource): AutodiscoverP
     wellFormedXml,
   );
   const render = (settings: MailSettings) => settingsTemplate(autodiscoverView(settings));
+  // Outlook and Thunderbird send the same bytes for the same mailbox every time: the XML
+  // is parsed once per body (the parse is a quarter of a POX answer's work). Only readable
+  // bodies are kept, so a flood of junk cannot push out the real ones; bounded.
+  const readable = new SegmentedLru<AutodiscoverRequestParse>(PARSES_KEPT, () => {});
+  const readBody = (body: string): AutodiscoverRequestParse => {
+    const kept = readable.get(body);
+    if (kept) {
+      readable.touch(body);
+      return kept;
+    }
+    const parsed = parseAutodiscoverRequest(body);
+    if (parsed.ok) readable.set(body, Object.freeze(parsed));
+    return parsed;
+  };
   const renderError = (error: AutodiscoverError) => errorTemplate(errorView(error));
   // A POST names a mailbox: its errors are for that address alone; a GET's are the domain's.
   const error = (e: AutodiscoverError, status = 200, headers?: Readonly<Record<string, string>>) => xmlAnswer(status, renderError(e), headers);
@@ -288,7 +306,7 @@ export function autodiscoverPoxDialect(templates: TemplateSource): AutodiscoverP
     render,
     renderError,
     readPost(body) {
-      const parsed = parseAutodiscoverRequest(body);
+      const parsed = readBody(body);
       if (!parsed.ok) return refused(POX_ERRORS.invalidRequest, parsed.reason);
       const namespace = unsupportedSchema(parsed.request.acceptableResponseSchema);
       if (namespace) return refused({ code: 601, message: 'Provider is not available', namespace });
