@@ -7,7 +7,6 @@ import { loadProvider } from './config/provider-file.js';
 import { instanceSecret } from './config/secret.js';
 import { createDialects } from './dialects/index.js';
 import { buildApp } from './http/app.js';
-import { createProfileSigner } from './signing/profile-signer.js';
 import { Templates } from './templates.js';
 
 /** How long, at most, shutdown keeps listening while every answer closes its connection. */
@@ -19,7 +18,10 @@ async function main(): Promise<void> {
   const profile = loadProvider(config.providerFile);
   const templates = new Templates();
   // Created once: an unusable key or certificate stops start-up here, never later.
-  const profileSigner = config.mobileconfigSigning ? await createProfileSigner(config.mobileconfigSigning) : undefined;
+  // The CMS libraries load only when profiles are signed.
+  const profileSigner = config.mobileconfigSigning
+    ? await (await import('./signing/profile-signer.js')).createProfileSigner(config.mobileconfigSigning)
+    : undefined;
   if (profileSigner) {
     logger.info(`Apple profiles are signed as ${profileSigner.subject} (certificate valid until ${profileSigner.notAfter.toISOString()})`);
   }

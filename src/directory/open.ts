@@ -5,17 +5,20 @@ import { CachedDirectory, type CacheSettings, type CacheStats } from './cached.j
 import type { Directory, DirectoryReader } from './directory.js';
 import { DirectoryError } from './directory.js';
 import type { MigrationResult } from './migrations.js';
-import { PostgresChangeFeed, type FeedEvent, type PostgresFeedOptions } from './pg-changes.js';
-import { migratePostgres, PostgresDirectory, type PostgresOptions } from './postgres.js';
+import type { FeedEvent, PostgresFeedOptions } from './pg-changes.js';
+import type { PostgresOptions } from './postgres.js';
 import { SqliteDirectory } from './sqlite.js';
 import { maskDirectoryUrl, parseDirectoryUrl } from './url.js';
 
 export type { PostgresOptions } from './postgres.js';
-export { POSTGRES_DEFAULTS, READ_MARGIN_MS } from './postgres.js';
 export type { CacheSettings } from './cached.js';
 export { CACHE_DEFAULTS } from './cached.js';
 export type { FeedEvent, PostgresFeedOptions } from './pg-changes.js';
-export { FEED_DEFAULTS } from './pg-changes.js';
+
+// The PostgreSQL modules (and the pg driver) load only when a postgres:// URL is opened:
+// an instance on the embedded SQLite directory never holds them in memory.
+const postgresModule = () => import('./postgres.js');
+const feedModule = () => import('./pg-changes.js');
 
 export interface OpenedBackend {
   directory: Directory;
@@ -38,6 +41,7 @@ export interface BackendOptions {
 export async function openBackend(url: string, options: BackendOptions): Promise<OpenedBackend> {
   const location = parseDirectoryUrl(url);
   if (location.backend === 'postgres') {
+    const { PostgresDirectory } = await postgresModule();
     return { directory: await PostgresDirectory.open(location.url, options.postgres), created: false };
   }
   const existed = SqliteDirectory.exists(location.path);
@@ -61,6 +65,7 @@ export async function migrateBackend(url: string, options: Pick<BackendOptions, 
   const location = parseDirectoryUrl(url);
   const description = maskDirectoryUrl(url);
   if (location.backend === 'sqlite') return { backend: 'sqlite', description };
+  const { migratePostgres } = await postgresModule();
   return { backend: 'postgres', description, ...(await migratePostgres(location.url, options.postgres)) };
 }
 
@@ -114,6 +119,7 @@ export async function openServingBackend(url: string, options: ServingOptions): 
   const { directory, created } = await openBackend(url, options);
   if (location.backend !== 'postgres') return { reader: directory, directory, created, close: () => directory.close() };
   const connectTimeoutMs = options.postgres?.connectTimeoutMs;
+  const { PostgresChangeFeed } = await feedModule();
   const feed = await PostgresChangeFeed.open(location.url, {
     ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
     ...options.feed,

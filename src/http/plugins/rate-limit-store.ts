@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 type Incr = FastifyRateLimitStore['incr'];
 type IncrCallback = Parameters<Incr>[1];
@@ -45,7 +45,8 @@ export class ArrivalOrderStore implements FastifyRateLimitStore {
 interface RedisStoreConstructor {
   new (continueExceeding: boolean, exponentialBackoff: boolean, redis: Redis, key: string): FastifyRateLimitStore;
 }
-const RedisStore = createRequire(import.meta.url)('@fastify/rate-limit/store/RedisStore.js') as RedisStoreConstructor;
+const require = createRequire(import.meta.url);
+const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as RedisStoreConstructor;
 
 /** How often the state of the shared store may be logged. */
 const LOG_EVERY_MS = 60_000;
@@ -73,7 +74,9 @@ export interface SharedStoreOptions {
 export function counterStore(redisUrl: string | undefined, log: FastifyBaseLogger, options: SharedStoreOptions = {}): CounterStore {
   if (!redisUrl) return { Store: ArrivalOrderStore, state: () => 'local', close: async () => {} };
 
-  const redis = new Redis(redisUrl, {
+  // ioredis loads only with REDIS_URL: an instance that counts locally never holds it.
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+  const redis: Redis = new RedisClient(redisUrl, {
     // Fail fast while disconnected: a request is counted locally rather than kept waiting.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
