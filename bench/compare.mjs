@@ -6,10 +6,12 @@
 //    what the run sends, the embedded SQLite directory (fresh demo data).
 // 2. Captures mailconf's answer (status, content type, body bytes) for every scenario and
 //    checks it (expected status, the exact host in the body); aborts if one is wrong.
-// 3. Starts bench/baseline.mjs as a child process with those answers and checks that it
-//    gives byte-identical answers with the same status and content type.
-// 4. Loads both with autocannon (as a library), interleaved per scenario and connection
-//    count: a warm-up of each, then A B A B ... for ROUNDS rounds.
+// 3. Starts bench/baseline.mjs twice as child processes with those answers: bare (the
+//    baseline) and with --production (the floor: pino's line per request and
+//    @fastify/rate-limit, nothing else), and checks that both give byte-identical answers
+//    with the same status and content type.
+// 4. Loads all three with autocannon (as a library), interleaved per scenario and connection
+//    count: a warm-up of each, then mailconf, floor, baseline, mailconf ... for ROUNDS rounds.
 //
 // Latency: every response's time as autocannon measures it (process.hrtime from the
 // request's write to its complete response, a float in ms), taken from the instance's
@@ -93,14 +95,19 @@ function check(s, a) {
   }
 }
 
-/** The bare Fastify baseline serving the captured answers. */
-function startBaseline(answersFile) {
-  return startListening([new URL('./baseline.mjs', import.meta.url).pathname, answersFile], {
+/** The bare Fastify baseline serving the captured answers; `production`: the floor (baseline.mjs says what it adds), logging to `logFile`. */
+function startBaseline(answersFile, { production = false, logFile } = {}) {
+  return startListening([new URL('./baseline.mjs', import.meta.url).pathname, answersFile, ...(production ? ['--production'] : [])], {
     listening: /baseline listening on http:\/\/[^:]+:(\d+)/,
-    what: 'the baseline',
+    what: production ? 'the floor' : 'the baseline',
     timeoutMs: 10_000,
+    logFile,
   });
 }
+
+/** The issue's targets: req/s as a share of the baseline's, by scenario; p99 at 10 connections at most 2x. */
+const targetOf = (s) => (s.name.startsWith('autoconfig') ? 0.8 : s.name.startsWith('autodiscover POX') ? 0.6 : 0.5);
+const P99_TARGET = 2;
 
 let TICK_MS = 10;
 try { TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 10; } catch { /* default 100 Hz */ }
@@ -183,8 +190,9 @@ async function main() {
   const logFile = join(tmp, 'mailconf.log');
   let mailconf;
   let baseline;
+  let floor;
   const stopAll = async () => {
-    await Promise.allSettled([mailconf?.stop(), baseline?.stop()]);
+    await Promise.allSettled([mailconf?.stop(), baseline?.stop(), floor?.stop()]);
     rmSync(tmp, { recursive: true, force: true });
   };
   const onSignal = () => { stopAll().finally(() => process.exit(130)); };
@@ -201,43 +209,53 @@ async function main() {
     const answersFile = join(tmp, 'answers.json');
     writeFileSync(answersFile, JSON.stringify(answers));
     baseline = await startBaseline(answersFile);
+    floor = await startBaseline(answersFile, { production: true, logFile: join(tmp, 'floor.log') });
     const basePort = baseline.port;
-    for (const [i, s] of SCENARIOS.entries()) {
-      const b = await fetchOnce(basePort, s);
-      const a = answers[i];
-      if (b.status !== a.status || b.contentType !== a.contentType || b.body.toString('base64') !== a.body) {
-        throw new Error(`the baseline's answer for "${s.name}" differs from mailconf's (${b.status} ${b.contentType} ${b.body.length} B vs ${a.status} ${a.contentType} ${a.bytes} B)`);
+    for (const server of [baseline, floor]) {
+      for (const [i, s] of SCENARIOS.entries()) {
+        const b = await fetchOnce(server.port, s);
+        const a = answers[i];
+        if (b.status !== a.status || b.contentType !== a.contentType || b.body.toString('base64') !== a.body) {
+          throw new Error(`the ${server === floor ? 'floor' : 'baseline'}'s answer for "${s.name}" differs from mailconf's (${b.status} ${b.contentType} ${b.body.length} B vs ${a.status} ${a.contentType} ${a.bytes} B)`);
+        }
       }
     }
     const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
     const cores = os.cpus().length;
-    const runs = SCENARIOS.length * CONNECTIONS.length * (2 + 2 * ROUNDS);
-    const estimate = SCENARIOS.length * CONNECTIONS.length * 2 * (WARMUP_S + ROUNDS * SECONDS);
-    console.log(`mailconf :${mailconf.port} (pid ${mailconf.pid}) vs bare Fastify :${basePort} (pid ${baseline.pid}); ${cpuModel}, ${cores} cores, Node ${process.version}`);
-    console.log(`${SCENARIOS.length} scenarios x ${CONNECTIONS.join('/')} connections, warm-up ${WARMUP_S} s, ${ROUNDS} round(s) A B of ${SECONDS} s: ${runs} runs, ~${Math.ceil(estimate)} s\n`);
+    const runs = SCENARIOS.length * CONNECTIONS.length * 3 * (1 + ROUNDS);
+    const estimate = SCENARIOS.length * CONNECTIONS.length * 3 * (WARMUP_S + ROUNDS * SECONDS);
+    console.log(`mailconf :${mailconf.port} (pid ${mailconf.pid}) vs floor :${floor.port} (pid ${floor.pid}) vs bare Fastify :${basePort} (pid ${baseline.pid}); ${cpuModel}, ${cores} cores, Node ${process.version}`);
+    console.log(`${SCENARIOS.length} scenarios x ${CONNECTIONS.join('/')} connections, warm-up ${WARMUP_S} s, ${ROUNDS} round(s) A F B of ${SECONDS} s: ${runs} runs, ~${Math.ceil(estimate)} s\n`);
 
     const rows = [];
     for (const connections of CONNECTIONS) {
       for (const [i, s] of SCENARIOS.entries()) {
         await load(mailconf.port, mailconf.pid, s, connections, WARMUP_S);
+        await load(floor.port, floor.pid, s, connections, WARMUP_S);
         await load(basePort, baseline.pid, s, connections, WARMUP_S);
         const A = [];
+        const F = [];
         const B = [];
         for (let r = 0; r < ROUNDS; r++) {
           A.push(await load(mailconf.port, mailconf.pid, s, connections, SECONDS));
+          F.push(await load(floor.port, floor.pid, s, connections, SECONDS));
           B.push(await load(basePort, baseline.pid, s, connections, SECONDS));
         }
         const row = {
           scenario: s.name, connections, bytes: answers[i].bytes, status: answers[i].status,
           a: { rps: stat(A.map((x) => x.rps)), p50: stat(A.map((x) => x.p50)), p99: stat(A.map((x) => x.p99)), cpu: stat(A.map((x) => x.cpuPerReq * 1000)) },
           b: { rps: stat(B.map((x) => x.rps)), p50: stat(B.map((x) => x.p50)), p99: stat(B.map((x) => x.p99)), cpu: stat(B.map((x) => x.cpuPerReq * 1000)) },
-          // Ratios per round (each A with the B right after it), then their median.
+          f: { rps: stat(F.map((x) => x.rps)), p99: stat(F.map((x) => x.p99)), cpu: stat(F.map((x) => x.cpuPerReq * 1000)) },
+          target: targetOf(s),
+          // Ratios per round (each A with the F and B right after it), then their median.
           rpsRatio: stat(A.map((x, k) => x.rps / B[k].rps)),
+          floorRatio: stat(F.map((x, k) => x.rps / B[k].rps)),
+          ofFloor: stat(A.map((x, k) => x.rps / F[k].rps)),
           p99Ratio: stat(A.map((x, k) => x.p99 / B[k].p99)),
           cpuRatio: stat(A.map((x, k) => x.cpuPerReq / B[k].cpuPerReq)),
         };
         rows.push(row);
-        console.log(`${s.name.padEnd(30)} c=${String(connections).padStart(3)}  mailconf ${f(row.a.rps.med).padStart(6)} req/s p99 ${f(row.a.p99.med, 2)} ms | baseline ${f(row.b.rps.med).padStart(6)} req/s p99 ${f(row.b.p99.med, 2)} ms | ${f(row.rpsRatio.med, 2)}x, CPU/req ${f(row.cpuRatio.med, 1)}x`);
+        console.log(`${s.name.padEnd(30)} c=${String(connections).padStart(3)}  mailconf ${f(row.a.rps.med).padStart(6)} req/s p99 ${f(row.a.p99.med, 2)} ms | floor ${f(row.f.rps.med).padStart(6)} | baseline ${f(row.b.rps.med).padStart(6)} req/s p99 ${f(row.b.p99.med, 2)} ms | ${f(row.rpsRatio.med, 2)}x (floor ${f(row.floorRatio.med, 2)}x), CPU/req ${f(row.cpuRatio.med, 1)}x`);
       }
     }
     const rss = rssMb(mailconf.pid);
@@ -245,29 +263,33 @@ async function main() {
     const logMb = logBytes / 1e6;
     if (logLines === 0) console.warn('warning: mailconf wrote no log lines to its log file during the run');
     const baseRss = rssMb(baseline.pid);
+    const floorRss = rssMb(floor.pid);
     const minutes = ((Date.now() - started) / 60000).toFixed(1);
     const date = new Date().toISOString().slice(0, 10);
 
-    const header = ['scenario', 'conns', 'mailconf req/s', 'baseline req/s', 'ratio', 'mailconf p50 ms', 'mailconf p99 ms', 'baseline p50 ms', 'baseline p99 ms', 'p99 ratio', 'CPU/req us mailconf', 'CPU/req us baseline', 'CPU ratio'];
+    const met = (ok) => (ok ? 'met' : '**missed**');
+    const header = ['scenario', 'conns', 'mailconf req/s', 'floor req/s', 'baseline req/s', 'ratio', 'target', 'floor ratio', 'mailconf / floor', 'mailconf p50 ms', 'mailconf p99 ms', 'floor p99 ms', 'baseline p99 ms', 'p99 ratio', 'CPU/req us mailconf', 'floor', 'baseline'];
     const table = rows.map((r) => [
-      r.scenario, String(r.connections), range(r.a.rps), range(r.b.rps), range(r.rpsRatio, 2),
-      range(r.a.p50, 2), range(r.a.p99, 2), range(r.b.p50, 2), range(r.b.p99, 2), range(r.p99Ratio, 2),
-      range(r.a.cpu), range(r.b.cpu), range(r.cpuRatio, 1),
+      r.scenario, String(r.connections), range(r.a.rps), range(r.f.rps), range(r.b.rps), range(r.rpsRatio, 2),
+      `${r.target}x: ${met(r.rpsRatio.med >= r.target)}`, range(r.floorRatio, 2), range(r.ofFloor, 2),
+      range(r.a.p50, 2), range(r.a.p99, 2), range(r.f.p99, 2), range(r.b.p99, 2),
+      r.connections === 10 ? `${range(r.p99Ratio, 2)} (${met(r.p99Ratio.med <= P99_TARGET)})` : range(r.p99Ratio, 2),
+      range(r.a.cpu), range(r.f.cpu), range(r.b.cpu),
     ]);
     const md = [
       `### ${SECTION}, ${date}${QUICK ? ' (--quick)' : ''}`,
       '',
       `${cpuModel}, ${cores} cores, Node ${process.version}, ${os.platform()} ${os.release()}. \`npm run bench${QUICK ? ' -- --quick' : ''}\`: ${ROUNDS} round(s) of ${SECONDS} s per server, scenario and connection count after a ${WARMUP_S} s warm-up of each, interleaved (mailconf, baseline, mailconf, ...); wall time ${minutes} min.`,
       '',
-      'mailconf: the production build (`node dist/server.js`), LOG_LEVEL=info to a file, rate limiting on (limits 1,000,000 per 10 s window, never reached: every answer is checked for its status), MAX_CONNECTIONS_PER_CLIENT=1000 (all load comes from 127.0.0.1; the default 64 refuses the 100-connection runs), embedded SQLite directory with the demo data. Baseline: bare Fastify 5 (no logger, no plugins) in a child process on the same Node, sending the byte-identical answer mailconf gave, with the same status and content type, for the same method + URL. Load: autocannon 9 as a library in one process on loopback (it shares the 2 cores with the server under test, so the baseline figures are partly bounded by the load generator).',
+      'mailconf: the production build (`node dist/server.js`), LOG_LEVEL=info to a file, rate limiting on (limits 1,000,000 per 10 s window, never reached: every answer is checked for its status), MAX_CONNECTIONS_PER_CLIENT=1000 (all load comes from 127.0.0.1; the default 64 refuses the 100-connection runs), embedded SQLite directory with the demo data. Baseline: bare Fastify 5 (no logger, no plugins) in a child process on the same Node, sending the byte-identical answer mailconf gave, with the same status and content type, for the same method + URL. Floor: the same server plus only what the production settings cost before any lookup (`bench/baseline.mjs --production`): a pino logger writing one JSON line per request with the fields of mailconf\'s access log to a file, and @fastify/rate-limit with the same limits; no lookup, no rendering. It is the ceiling mailconf can reach with logging and rate limiting on. Load: autocannon 9 as a library in one process on loopback (it shares the 2 cores with the server under test, so the baseline figures are partly bounded by the load generator).',
       '',
-      'Figures are medians over the rounds with min-max in brackets. Ratios are mailconf / baseline per round (each mailconf run against the baseline run right after it), then their median. p50/p99: exact, from every response time autocannon measured (hrtime, write to complete response) recorded from its `response` event, sorted. CPU per request: utime+stime of the server process from /proc/<pid>/stat (all threads, 10 ms ticks) before and after each run, divided by its responses.',
+      'Figures are medians over the rounds with min-max in brackets. Ratios are mailconf / baseline (\"ratio\"), floor / baseline and mailconf / floor per round (each mailconf run against the floor and baseline runs right after it), then their median; \"target\" is the issue\'s: 0.8x for autoconfig, 0.6x for POX, 0.5x for the rest, p99 at 10 connections at most 2x the baseline\'s. p50/p99: exact, from every response time autocannon measured (hrtime, write to complete response) recorded from its `response` event, sorted. CPU per request: utime+stime of the server process from /proc/<pid>/stat (all threads, 10 ms ticks) before and after each run, divided by its responses.',
       '',
       `| ${header.join(' | ')} |`,
       `|${header.map(() => '---').join('|')}|`,
       ...table.map((c) => `| ${c.join(' | ')} |`),
       '',
-      `RSS at the end: mailconf ${f(rss, 1)} MB, baseline ${f(baseRss, 1)} MB. mailconf's log: ${logLines} lines, ${f(logMb, 1)} MB. Answer sizes (bytes): ${rows.filter((r) => r.connections === CONNECTIONS[0]).map((r) => `${r.scenario} ${r.bytes}`).join(', ')}.`,
+      `RSS at the end: mailconf ${f(rss, 1)} MB, floor ${f(floorRss, 1)} MB, baseline ${f(baseRss, 1)} MB. mailconf's log: ${logLines} lines, ${f(logMb, 1)} MB. Answer sizes (bytes): ${rows.filter((r) => r.connections === CONNECTIONS[0]).map((r) => `${r.scenario} ${r.bytes}`).join(', ')}.`,
       '',
     ].join('\n');
 

@@ -1,6 +1,8 @@
 // The answer cache (src/pipeline/answer-cache.ts): a repeated question is answered from it,
 // and a change in the directory changes the very next answer, whoever made the change:
 // the serving connection itself or another one on the same file (as `mailconf import` is).
+// On PostgreSQL the same holds through the directory cache and its change feed:
+// test/fleet-cache.test.ts asks two instances over HTTP, answer cache included.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
