@@ -297,7 +297,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
       timeWindow: problems.check(60_000, () => parseWindow(read('RATE_LIMIT_WINDOW'))),
     },
     rateLimitMissMax: problems.check(30, () => integer(read, 'RATE_LIMIT_MISS_MAX', 30, 1, 1_000_000)),
-    answerCacheEntries: problems.check(5000, () => integer(read, 'ANSWER_CACHE_ENTRIES', 5000, 0, 1_000_000)),
+    answerCacheEntries: problems.check(1000, () => integer(read, 'ANSWER_CACHE_ENTRIES', 1000, 0, 1_000_000)),
     redisUrl: problems.check(undefined, () => redisUrlFrom(read('REDIS_URL'))),
     rateLimitAllow: problems.check([], () => addressList(read('RATE_LIMIT_ALLOW'), 'RATE_LIMIT_ALLOW')),
     trustProxy: problems.check(false, () => parseTrustProxy(read('TRUST_PROXY'))),

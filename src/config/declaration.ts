@@ -65,9 +65,9 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   { name: 'CACHE_MAX_STALE', default: '10 minutes', meaning: '', sameRowAs: 'CACHE_TTL' },
   {
     name: 'ANSWER_CACHE_ENTRIES',
-    default: '5000',
+    default: '1000',
     meaning:
-      'finished answers kept per instance (each a few KB), so a repeated question skips the policy and the rendering; `0` turns it off. ' +
+      'finished answers kept per instance (about 4.5 KB each), so a repeated question skips the policy and the rendering; `0` turns it off. ' +
       'The directory is still asked every time, and an answer is kept under everything it is made from (the account, the stored login, the address as typed), ' +
       'so a change in the directory changes the next answer at once.',
   },

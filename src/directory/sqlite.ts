@@ -50,7 +50,7 @@ interface Connection {
 }
 
 /** Lookups remembered per connection at most; past it the memo starts again (a scanner's names cannot grow it). */
-const ANSWERS_KEPT = 10_000;
+const ANSWERS_KEPT = 2000;
 
 /**
  * Inode and device tell a replaced file; size and modification time one written over in

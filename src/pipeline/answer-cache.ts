@@ -59,7 +59,7 @@ export class AnswerCache<A> {
   }
 
   set(key: string, answered: Answered<A>): void {
-    this.lru?.set(key, deepFreeze(answered));
+    this.lru?.set(key, frozen(answered));
   }
 
   stats(): AnswerCacheStats {
@@ -110,9 +110,19 @@ export async function answerFor<A>(
   return answered;
 }
 
-/** Frozen all the way down (but byte buffers, which cannot be): a shared answer stays as it was made. */
-function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || Object.isFrozen(value)) return value;
-  for (const inner of Object.values(value)) deepFreeze(inner);
-  return Object.freeze(value);
+/**
+ * The entry and its answer frozen, with the answer's own objects (its headers): a shared
+ * answer stays as it was made. Byte buffers cannot be frozen; the Resolution's settings are
+ * only read (by the metrics and the log) and are left as they are: freezing every object
+ * of every entry gave V8 a map per object, more memory than the answers themselves.
+ */
+function frozen<A>(answered: Answered<A>): Answered<A> {
+  const { answer } = answered;
+  if (answer !== null && typeof answer === 'object') {
+    for (const inner of Object.values(answer)) {
+      if (inner !== null && typeof inner === 'object' && !ArrayBuffer.isView(inner)) Object.freeze(inner);
+    }
+    Object.freeze(answer);
+  }
+  return Object.freeze(answered);
 }

@@ -28,7 +28,7 @@ export function addressHash(address: string, secret: string): string {
 }
 
 /** Hashes per address, kept for the addresses asked again: an HMAC per request costs more than the rest of its log line. */
-const HASHES_KEPT = 10_000;
+const HASHES_KEPT = 2000;
 
 /** `addressHash` under `secret`, remembering the last addresses' hashes (bounded). */
 export function addressHasher(secret: string): (address: string) => string {
