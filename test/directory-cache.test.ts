@@ -401,7 +401,7 @@ t.test('ping asks the backend, however warm the cache', async (t) => {
 });
 
 t.test('options: defaults, and nonsense refused', async (t) => {
-  t.same(CACHE_DEFAULTS, { maxEntries: 100_000, maxNegativeEntries: 10_000, ttlMs: 60_000, negativeTtlMs: 10_000, maxStaleMs: 600_000 });
+  t.same(CACHE_DEFAULTS, { maxEntries: 20_000, maxNegativeEntries: 5000, ttlMs: 60_000, negativeTtlMs: 10_000, maxStaleMs: 600_000 });
   const backend = new FakeDirectory();
   t.throws(() => new CachedDirectory(backend, { maxEntries: 0 }), RangeError);
   t.throws(() => new CachedDirectory(backend, { maxNegativeEntries: 1.5 }), RangeError);

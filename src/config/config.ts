@@ -262,8 +262,8 @@ function directorySettings(read: Read, problems: Problems): DirectorySettings {
       statementTimeoutMs: duration('DIRECTORY_STATEMENT_TIMEOUT', '2 seconds', 2_000, true),
     },
     cache: {
-      maxEntries: problems.check(100_000, () => integer(read, 'CACHE_MAX_ENTRIES', 100_000, 1, 100_000_000)),
-      maxNegativeEntries: problems.check(10_000, () => integer(read, 'CACHE_NEGATIVE_MAX_ENTRIES', 10_000, 1, 100_000_000)),
+      maxEntries: problems.check(20_000, () => integer(read, 'CACHE_MAX_ENTRIES', 20_000, 1, 100_000_000)),
+      maxNegativeEntries: problems.check(5000, () => integer(read, 'CACHE_NEGATIVE_MAX_ENTRIES', 5000, 1, 100_000_000)),
       ttlMs: duration('CACHE_TTL', '1 minute', 60_000),
       negativeTtlMs: duration('CACHE_NEGATIVE_TTL', '10 seconds', 10_000),
       maxStaleMs: duration('CACHE_MAX_STALE', '10 minutes', 600_000),

@@ -47,13 +47,13 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   },
   {
     name: 'CACHE_MAX_ENTRIES',
-    default: '100000',
+    default: '20000',
     meaning:
-      'PostgreSQL: answers cached per instance (found ones; unknown names are kept apart, `CACHE_NEGATIVE_MAX_ENTRIES`). ' +
+      'PostgreSQL: answers cached per instance, about 750 bytes each (found ones; unknown names are kept apart, `CACHE_NEGATIVE_MAX_ENTRIES`). ' +
       'A change through any instance or `mailconf import` anywhere reaches every instance within a second (PostgreSQL `LISTEN/NOTIFY`). ' +
-      'The embedded SQLite directory is not cached: its lookups are index probes in the process.',
+      'The embedded SQLite directory has no such cache: its lookups are index probes in the process, and it remembers its last 2,000 only until anything is written (SQLite `PRAGMA data_version`).',
   },
-  { name: 'CACHE_NEGATIVE_MAX_ENTRIES', default: '10000', meaning: '', sameRowAs: 'CACHE_MAX_ENTRIES' },
+  { name: 'CACHE_NEGATIVE_MAX_ENTRIES', default: '5000', meaning: '', sameRowAs: 'CACHE_MAX_ENTRIES' },
   {
     name: 'CACHE_TTL',
     default: '1 minute',

@@ -29,8 +29,9 @@ export interface CacheOptions {
 export type CacheSettings = Omit<CacheOptions, 'now' | 'changes'>;
 
 export const CACHE_DEFAULTS: Readonly<CacheSettings> = {
-  maxEntries: 100_000,
-  maxNegativeEntries: 10_000,
+  // About 750 bytes each (measured, live heap): 20,000 found entries hold about 15 MB.
+  maxEntries: 20_000,
+  maxNegativeEntries: 5000,
   ttlMs: 60_000,
   negativeTtlMs: 10_000,
   maxStaleMs: 600_000,
