@@ -64,6 +64,15 @@ export function appleProfilePath(address: string): string {
   return withAddress(MOBILECONFIG_PATHS[0], address);
 }
 
+/**
+ * The absolute URL of the Apple profile for `address`: `publicBase` is PUBLIC_URL as
+ * `publicUrlFor(publicUrl, '')` gives it (no trailing slash). Shown as text and as the
+ * settings card's QR code, for a device that is not the one showing the page.
+ */
+export function appleProfileUrl(publicBase: string, address: string): string {
+  return `${publicBase}${appleProfilePath(address)}`;
+}
+
 export function autoconfigPath(address: string): string {
   return withAddress(AUTOCONFIG_PATHS[0], address);
 }

@@ -119,3 +119,13 @@ t.test('the provider profile refuses host patterns that give no host name', asyn
   }
   t.equal(checkProvider({ ...pair, displayName: 'pair Networks — Mail <&> "ü"' }), undefined, 'metacharacters and Unicode are fine: they are escaped');
 });
+
+t.test('the provider profile refuses wording for people that a page or a line of text cannot show', async (t) => {
+  for (const usageRules of [[], [''], ['ok', 'two\nlines'], ['bell\u0007'], ['x'.repeat(501)], 'No spam.'] as unknown[]) {
+    t.match(checkProvider({ ...pair, usageRules: usageRules as string[] }), /^usageRules must be a non-empty list of lines/, JSON.stringify(usageRules));
+  }
+  for (const unknownAccountText of ['', 'a\rb', 'No {user} here.', 'No {username} at {Domain}.']) {
+    t.match(checkProvider({ ...pair, unknownAccountText }), /^unknownAccountText/, JSON.stringify(unknownAccountText));
+  }
+  t.equal(checkProvider({ ...pair, usageRules: ['Only <nice> mail & no spam.'], unknownAccountText: 'No {username}, {username} or {domain} here.' }), undefined);
+});

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import t, { type Test } from 'tap';
-import { defaultProvider, USAGE_RULES } from '../src/policy/provider-profile.js';
+import { defaultProvider } from '../src/policy/provider-profile.js';
 import { shellQuote } from '../src/dialects/escape.js';
-import { cardView, negotiate, poxCurlCommand, servesPage } from '../src/dialects/settings-page.js';
+import { renderSVG, encode } from 'uqr';
+import { cardView, negotiate, poxCurlCommand, QR_OPTIONS, servesPage, settingsPageDialect } from '../src/dialects/settings-page.js';
 import { encodeQueryValue } from '../src/links.js';
 import { Templates } from '../src/templates.js';
 import { renderSettingsText } from '../src/dialects/settings-text.js';
@@ -85,7 +86,7 @@ t.test('the card: old-era and new-era hosts, logins, ports, limits, rules, links
     t.match(html, 'Up to <strong>40 MB</strong> per message, counted after encoding: about <strong>35 MB</strong> of attachments.');
     t.match(html, '<h3>Why not port 25?</h3>');
     t.match(html, /Port 25 is not offered: many internet providers block it/);
-    for (const rule of USAGE_RULES) t.match(html, `<li>${rule}</li>`, `usage rule: ${rule}`);
+    for (const rule of defaultProvider.usageRules) t.match(html, `<li>${rule}</li>`, `usage rule: ${rule}`);
     t.match(html, /mailing list service/);
     const enc = encodeURIComponent(email);
     t.match(html, `<a class="button" id="apple-profile" href="/mobileconfig?emailaddress&#x3D;${enc}">Download Apple profile</a>`);
@@ -192,7 +193,7 @@ t.test("text: what curl prints, readable, without trailing spaces", async (t) =>
   t.match(text, /^ {2}SMTP newbie\.mail\.pairserver\.com {2}port 587 {2}STARTTLS$/m);
   t.match(text, /40 MB including encoding \(about 35 MB of attachments\)/);
   t.match(text, /^Port 25 is not offered/m);
-  for (const rule of USAGE_RULES) t.match(text, `  - ${rule}\n`);
+  for (const rule of defaultProvider.usageRules) t.match(text, `  - ${rule}\n`);
   t.match(text, `Apple devices (profile): ${PUBLIC}/mobileconfig?emailaddress=jane%40newbie.example\n`);
   t.notMatch(text, /<[a-z]/i, 'no markup');
   t.same(text.split('\n').filter((l) => l !== l.trimEnd()), [], 'no line ends in spaces');
@@ -209,10 +210,10 @@ t.test('renderSettingsText (also `mailconf lookup`): no trailing spaces, rules, 
   const account = { username: 'oldtimer', created: '2009-03-14', mailServer: 123 };
   const result = settingsFor({ account, domain: 'x.example', address: 'a@x.example' }, defaultProvider);
   if (!result.ok) throw new Error('fixture');
-  const text = renderSettingsText(result.settings);
+  const text = renderSettingsText(result.settings, defaultProvider);
   t.same(text.split('\n').filter((l) => /\s$/.test(l)), []);
   t.notMatch(text, /Apple devices/);
-  t.match(renderSettingsText(result.settings, { appleProfileUrl: 'https://s.example/mobileconfig?emailaddress=a%40x.example' }), /^Apple devices \(profile\): https:\/\/s\.example\//m);
+  t.match(renderSettingsText(result.settings, defaultProvider, { appleProfileUrl: 'https://s.example/mobileconfig?emailaddress=a%40x.example' }), /^Apple devices \(profile\): https:\/\/s\.example\//m);
 });
 
 t.test('metacharacters in the address are escaped everywhere, and never become markup', async (t) => {
@@ -232,7 +233,9 @@ t.test('metacharacters in the address are escaped everywhere, and never become m
 
   for (const attack of ['<script>alert(1)</script>@newbie.example', '"><script>alert(1)</script>@newbie.example', '<script>alert(1)</script>', `"><img src=x onerror=alert(1)>`]) {
     const r = await app.inject({ url: q(attack), headers: { accept: CHROME } });
-    t.notMatch(r.body, /<script|<img/i, `no markup from ${attack}`);
+    // The one image a card has is the template's own QR code (a base64 data URL).
+    const body = r.body.replace(/<img id="apple-profile-qr" src="data:image\/svg\+xml;base64,[A-Za-z0-9+/]+(&#x3D;){0,2}" width="\d+" height="\d+" alt="[^"<>]*">/, '');
+    t.notMatch(body, /<script|<img/i, `no markup from ${attack}`);
     t.match(r.body, /&lt;(script|img)/, 'shown as text');
     pageHeaders(t, r.headers, attack);
     const text = await app.inject({ url: q(attack) });
@@ -261,7 +264,7 @@ t.test('curl commands on the page survive any address: quoted for the shell, esc
   const account = { username: 'newbie', created: '2019-10-02', mailServer: null };
   const result = settingsFor({ account, domain: 'newbie.example', address }, defaultProvider);
   if (!result.ok) throw new Error('fixture');
-  const links = cardView(result.settings, { displayName: 'x', documentationUrl: 'https://d.example/', publicBase: 'https://s.example' }).links!;
+  const links = cardView(result.settings, { displayName: 'x', documentationUrl: 'https://d.example/', publicBase: 'https://s.example', wording: defaultProvider }).links!;
   for (const cmd of [links.curlText, links.curlJson]) {
     const printed = execFileSync('bash', ['-c', `curl() { printf '%s\\0' "$@"; }\n${cmd}`], { encoding: 'utf8' }).split('\0');
     t.equal(printed.at(-2), 'https://s.example/settings?emailaddress=o%27brien%22%24%28id%29%60id%60%26%3Cx%3E%40newbie.example', cmd);
@@ -314,18 +317,21 @@ t.test('bad input: 400 with a short message, in the negotiated type', async (t) 
 
 t.test('unknown domains: 404; account data errors: 500 naming nothing internal', async (t) => {
   const { app, rawLogs } = await testApp(t);
-  const notFound: Array<[string, RegExp]> = [
-    ['x@unknown.example', /There are no mail settings for unknown\.example\./],
-    ['unknown.example', /There are no mail settings for unknown\.example\./],
-    ['nosuchaccount@pair.com', /There are no mail settings for this address\./],
+  const unhosted = /^unknown\.example is not hosted by pair Networks Mail, so there are no settings for it here\. Ask your mail provider \(whoever hosts mail for unknown\.example\) for its settings\.$/;
+  const notFound: Array<[string, RegExp, string]> = [
+    ['x@unknown.example', unhosted, 'unknown-domain'],
+    ['unknown.example', unhosted, 'unknown-domain'],
+    ['nosuchaccount@pair.com', /^No account named "nosuchaccount" is known\. At pair\.com, the part before the @ is the username of your hosting account/, 'unknown-account'],
   ];
-  for (const [ask, message] of notFound) {
+  for (const [ask, message, code] of notFound) {
     for (const [accept, type] of [[CHROME, HTML], ['*/*', TEXT], ['application/json', JSON_TYPE]] as const) {
       const res = await app.inject({ url: q(ask), headers: { accept } });
       t.equal(res.statusCode, 404, `${ask} ${accept}`);
       t.equal(res.headers['content-type'], type);
-      t.match(res.body, message);
-      if (type === JSON_TYPE) t.equal(JSON.parse(res.body).error, 'unknown-domain');
+      const shown = type === HTML ? byId(res.body, 'problem')!.replace(/&quot;/g, '"') : type === JSON_TYPE ? JSON.parse(res.body).message : res.body.trimEnd();
+      t.match(shown, message, `${ask} ${accept}`);
+      t.notMatch(res.body, /typo/i, 'no typo advice: we cannot tell a typo from a domain hosted elsewhere');
+      if (type === JSON_TYPE) t.equal(JSON.parse(res.body).error, code);
     }
   }
   for (const ask of ['a@broken-old.example', 'a@broken-new.example']) {
@@ -458,4 +464,119 @@ t.test('headers: an address answer is private, no-store; a domain answer none; a
   }
   const form = await app.inject({ url: '/' });
   t.notOk(form.headers['cache-control'], 'the form is the same for everyone');
+});
+
+t.test('every page has one h1: the form, a problem and a settings card', async (t) => {
+  const { app } = await testApp(t);
+  for (const url of ['/', q('jane@newbie.example'), q('newbie.example'), q('jane@'), q('nobody@pair.com')]) {
+    const res = await app.inject({ url, headers: { accept: CHROME } });
+    t.same(res.body.match(/<h1>[^<]+<\/h1>/g), ['<h1>Set up your mail program</h1>'], `${url}: one h1`);
+    t.ok(res.body.indexOf('<h1>') < res.body.indexOf('<form'), `${url}: the h1 comes first`);
+  }
+});
+
+t.test('nobody@pair.com: no account of that name is known, in the provider profile\'s words', async (t) => {
+  const { app } = await testApp(t);
+  for (const ask of ['nobody@pair.com', 'NoBody@Pair.com']) {
+    const html = await app.inject({ url: q(ask), headers: { accept: CHROME } });
+    t.equal(html.statusCode, 404);
+    t.equal(
+      byId(html.body, 'problem'),
+      'No account named &quot;nobody&quot; is known. At pair.com, the part before the @ is the username of your hosting account: check it in your control panel or welcome email.',
+    );
+    t.notMatch(html.body, /published|not hosted|for this domain|typo/i, 'pair.com is served: never "nothing for this domain"');
+    t.match(html.body, `value="${ask}"`, 'what was typed stays in the form');
+    const json = JSON.parse((await app.inject({ url: q(ask), headers: { accept: 'application/json' } })).body);
+    t.same(json, { error: 'unknown-account', message: 'No account named "nobody" is known. At pair.com, the part before the @ is the username of your hosting account: check it in your control panel or welcome email.' });
+  }
+  // A placeholder typed into the address is shown as typed, never filled in.
+  const braces = await app.inject({ url: q('{domain}@pair.com') });
+  t.match(braces.body, /^No account named "\{domain\}" is known\. At pair\.com,/);
+  // The page still offers the settings for a known account on the same domain.
+  t.equal((await app.inject({ url: q('plainpair@pair.com') })).statusCode, 200);
+});
+
+t.test('an unhosted domain: said plainly, with whom to ask; no typo advice', async (t) => {
+  const { app } = await testApp(t);
+  for (const ask of ['jane@elsewhere.example', 'elsewhere.example', 'jane@newbie.exampel']) {
+    const domain = ask.split('@').at(-1)!;
+    const html = await app.inject({ url: q(ask), headers: { accept: CHROME } });
+    t.equal(html.statusCode, 404, ask);
+    t.equal(byId(html.body, 'problem'), `${domain} is not hosted by pair Networks Mail, so there are no settings for it here. Ask your mail provider (whoever hosts mail for ${domain}) for its settings.`);
+    t.notMatch(html.body, /typo|did you mean|newbie\.example\b/i, 'no guess, and no hosted domain named');
+  }
+});
+
+t.test('the provider profile gives the words: usage rules and the unknown-account message', async (t) => {
+  const other = { ...defaultProvider, usageRules: ['Only mail you would sign.', 'No bulk mail <of any kind>.'], unknownAccountText: 'Nobody is called {username} at {domain} here.' };
+  const dialect = settingsPageDialect(new Templates(), other, PUBLIC);
+  const account = { username: 'newbie', created: '2019-10-02', mailServer: null };
+  const result = settingsFor({ account, domain: 'newbie.example', address: 'jane@newbie.example' }, other);
+  if (!result.ok) throw new Error('fixture');
+  const html = String(dialect.answer('html', { kind: 'settings', settings: result.settings }, { domain: 'newbie.example' }, '').body);
+  t.match(html, '<li>Only mail you would sign.</li>');
+  t.match(html, '<li>No bulk mail &lt;of any kind&gt;.</li>', 'escaped like every value');
+  for (const rule of defaultProvider.usageRules) t.notMatch(html, rule, 'the default rules are gone');
+  const text = String(dialect.answer('text', { kind: 'settings', settings: result.settings }, { domain: 'newbie.example' }, '').body);
+  t.match(text, '  - Only mail you would sign.\n  - No bulk mail <of any kind>.\n');
+  const address = { address: 'x@pair.com', localPart: 'X', domain: 'pair.com' };
+  const unknown = dialect.answer('text', { kind: 'unknown-domain', domain: 'pair.com' }, { domain: 'pair.com', address }, 'X@pair.com');
+  t.equal(unknown.status, 404);
+  t.equal(unknown.body, 'Nobody is called x at pair.com here.\n');
+});
+
+/** The QR image of a card: its attributes, and the SVG its data URL holds. */
+function qrOf(html: string): { svg: string; width: number; height: number; alt: string } | undefined {
+  const m = /<img id="apple-profile-qr" src="data:image\/svg\+xml;base64,([A-Za-z0-9+/]+(?:&#x3D;){0,2})" width="(\d+)" height="(\d+)" alt="([^"<>]*)">/.exec(html);
+  if (!m) return undefined;
+  return { svg: Buffer.from(m[1]!.replace(/&#x3D;/g, '='), 'base64').toString('utf8'), width: Number(m[2]), height: Number(m[3]), alt: m[4]! };
+}
+
+/** The dark modules an SVG from uqr draws (`M<x>,<y>h1v1h-1z`, one per module), as a matrix of `size`. */
+function modulesOf(svg: string): boolean[][] {
+  const size = Number(/viewBox="0 0 (\d+) \d+"/.exec(svg)![1]);
+  const grid = Array.from({ length: size }, () => Array<boolean>(size).fill(false));
+  for (const [, x, y] of svg.matchAll(/M(\d+),(\d+)h1v1h-1z/g)) grid[Number(y)]![Number(x)] = true;
+  return grid;
+}
+
+t.test('the card has a QR code of the absolute Apple profile URL, drawn on the server, that downloads the profile', async (t) => {
+  const { app } = await testApp(t);
+  for (const [email, login] of [['jane@newbie.example', 'jane@newbie.example'], ['sales@oldtimer-shop.example', 'sales-oldtimer'], [`o'brien&co@newbie.example`, `o'brien&co@newbie.example`]] as const) {
+    const res = await app.inject({ url: q(email), headers: { accept: CHROME } });
+    const qr = qrOf(res.body);
+    if (!qr) throw new Error(`${email}: no QR code on the card`);
+    const url = `${PUBLIC}/mobileconfig?emailaddress=${encodeQueryValue(email)}`;
+    t.equal(qr.svg, renderSVG(url, QR_OPTIONS), `${email}: uqr's drawing of ${url}`);
+    // Read the modules back from the SVG and compare them with the symbol for the URL.
+    const expected = encode(url, { ecc: 'M', border: 4 });
+    t.same(modulesOf(qr.svg), expected.data, `${email}: the modules spell the profile URL`);
+    t.equal(expected.data.slice(0, 4).flat().filter(Boolean).length, 0, 'a quiet zone of 4 modules (ISO/IEC 18004)');
+    t.equal(qr.width, expected.size * 4, 'four CSS pixels per module');
+    t.equal(qr.height, qr.width);
+    t.equal(qr.alt, `QR code: opens the Apple profile download for ${email.replace(/&/g, '&amp;').replace(/'/g, '&#x27;')}`);
+    t.notMatch(qr.svg, /<script|on\w+=|href/i, 'the SVG is modules only');
+    t.match(res.body, '<figcaption>Setting up an iPhone or iPad? Point its camera at this code to get the profile on it.</figcaption>');
+    // What the camera opens: the profile for this address.
+    const profile = await app.inject({ url: new URL(url).pathname + new URL(url).search, headers: { host: new URL(url).host } });
+    t.equal(profile.statusCode, 200, `${email}: the QR code's URL downloads the profile`);
+    t.match(profile.headers['content-type'], /^application\/x-apple-aspen-config/);
+    t.match(profile.body, login.replace(/&/g, '&amp;'));
+  }
+  const domain = await app.inject({ url: q('newbie.example'), headers: { accept: CHROME } });
+  t.notMatch(domain.body, /<img|apple-profile-qr/, 'a domain card has no QR code (a profile needs an address)');
+  const problem = await app.inject({ url: q('nobody@pair.com'), headers: { accept: CHROME } });
+  t.notMatch(problem.body, /<img/, 'a problem has none');
+  const json = JSON.parse((await app.inject({ url: q('jane@newbie.example'), headers: { accept: 'application/json' } })).body);
+  t.notMatch(JSON.stringify(json), /svg|qr|base64/i, 'JSON stays the MailSettings: a program has no camera');
+});
+
+t.test("the page's CSP lets the QR code (a data: image) show and still forbids every script", async (t) => {
+  const { app } = await testApp(t);
+  const res = await app.inject({ url: q('jane@newbie.example'), headers: { accept: CHROME } });
+  const csp = new Map(String(res.headers['content-security-policy']).split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+  t.same(csp.get('default-src'), ["'none'"], 'default-src none');
+  t.notOk(csp.has('script-src') || csp.has('script-src-elem') || csp.has('script-src-attr'), 'no script-src: scripts fall back to default-src none (CSP Level 3 section 6.8.1)');
+  t.ok(csp.get('img-src')?.includes('data:'), 'img-src allows data: (the QR code and the icon)');
+  t.notMatch(res.body, /<script|\son\w+=|javascript:/i, 'the page has no script');
 });

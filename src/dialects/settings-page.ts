@@ -3,9 +3,11 @@
 // plain text for everyone else (curl's `*/*` included). The request reader, the views for
 // templates/settings-page.html.hbs (which escapes every value), and the answer for every
 // Resolution.
+import { renderSVG } from 'uqr';
 import { hostName, parseTypedTarget, type MailTarget } from '../model/address.js';
 import {
   appleProfilePath,
+  appleProfileUrl,
   AUTODISCOVER_PATH,
   autoconfigPath,
   autodiscoverJsonPath,
@@ -14,8 +16,8 @@ import {
   settingsPath,
 } from '../links.js';
 import type { Resolution } from '../pipeline/lookup.js';
-import { isAccountNamedDomain } from '../policy/account-named.js';
-import { messageLimits, PORT_25_REASON, USAGE_RULES, type ProviderProfile } from '../policy/provider-profile.js';
+import { accountNameOf, isAccountNamedDomain } from '../policy/account-named.js';
+import { messageLimits, PORT_25_REASON, unknownAccountMessage, type ProviderProfile, type ProviderWording } from '../policy/provider-profile.js';
 import type { MailSettings, ServerSettings } from '../policy/settings.js';
 import { HTML, JSON_TYPE, MAILBOX_PRIVATE, PER_ADDRESS, TEXT, unavailable, type Answer } from './answer.js';
 import { poxRequestBody } from './autodiscover-pox.js';
@@ -31,6 +33,8 @@ export interface Site {
   documentationUrl: string;
   /** The service's public base URL (`PUBLIC_URL`), without a trailing slash: used in the curl commands shown. */
   publicBase: string;
+  /** The provider profile's words for people (its usage rules). */
+  wording: Pick<ProviderWording, 'usageRules'>;
 }
 
 export type SettingsPage =
@@ -46,6 +50,14 @@ interface ServerRow {
   port: number;
   encryption: string;
   preferred: boolean;
+}
+
+/** A QR code as an `<img>`: an SVG data URL (base64: nothing in it needs escaping, and `{{ }}` escapes it all the same). */
+export interface QrImage {
+  src: string;
+  /** CSS pixels, a whole number per module, so the modules stay sharp at any device pixel ratio. */
+  width: number;
+  alt: string;
 }
 
 export interface CardView {
@@ -64,6 +76,8 @@ export interface CardView {
   /** Links that need the address; null for domain-level settings. */
   links: {
     appleProfile: string;
+    /** The QR code of the absolute profile URL, for a phone's camera. */
+    appleProfileQr: QrImage;
     autoconfig: string;
     autodiscoverJson: string;
     curlText: string;
@@ -94,6 +108,22 @@ export function poxCurlCommand(publicBase: string, address: string): string {
   ${shellQuote(`${publicBase}${AUTODISCOVER_PATH}`)}`;
 }
 
+/**
+ * QR codes as uqr draws them: error correction M (ISO/IEC 18004: up to 15% of the code may
+ * be unreadable, for glare on a screen), the 4-module quiet zone the standard asks for, one
+ * SVG unit per module, dark on white in either colour scheme (cameras expect dark modules).
+ */
+export const QR_OPTIONS = Object.freeze({ ecc: 'M', border: 4, pixelSize: 1, blackColor: '#000', whiteColor: '#fff' } as const);
+/** CSS pixels per module: at 4, a code for a typical address is about 180 px wide. */
+const QR_MODULE_PX = 4;
+
+/** The QR code that opens `url`, rendered here (no script on the page), with its text alternative. */
+export function qrImage(url: string, alt: string): QrImage {
+  let modules = 0;
+  const svg = renderSVG(url, { ...QR_OPTIONS, onEncoded: (qr) => (modules = qr.size) });
+  return { src: `data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}`, width: modules * QR_MODULE_PX, alt };
+}
+
 function rows(servers: ServerSettings[]): ServerRow[] {
   return servers.map((s, i) => ({
     protocol: s.protocol.toUpperCase(),
@@ -116,12 +146,16 @@ export function cardView(settings: MailSettings, site: Site): CardView {
     megabytes,
     attachmentMegabytes,
     port25: PORT_25_REASON,
-    usageRules: USAGE_RULES,
+    usageRules: site.wording.usageRules,
     links:
       address === null
         ? null
         : {
             appleProfile: appleProfilePath(address),
+            appleProfileQr: qrImage(
+              appleProfileUrl(site.publicBase, address),
+              `QR code: opens the Apple profile download for ${address}`,
+            ),
             autoconfig: autoconfigPath(address),
             autodiscoverJson: autodiscoverJsonPath(address),
             curlText: `curl ${shellQuote(`${site.publicBase}${settingsPath(address)}`)}`,
@@ -223,7 +257,7 @@ export function servesPage(host: string | undefined, names: { serviceHosts: read
   return isServiceHost(names.serviceHosts, host) || !hasServiceLabel(hostName(host));
 }
 
-type ProblemCode = 'missing-address' | 'invalid-address' | 'address-required' | 'unknown-domain' | 'settings-unavailable' | 'service-unavailable';
+type ProblemCode = 'missing-address' | 'invalid-address' | 'address-required' | 'unknown-domain' | 'unknown-account' | 'settings-unavailable' | 'service-unavailable';
 
 export interface PageProblem {
   status: 400 | 404 | 500 | 503;
@@ -244,8 +278,9 @@ export function readTypedTarget(raw: string | undefined): MailTarget | PageProbl
 // The answer
 
 /**
- * Sent with every answer of these routes: the page runs no script, loads nothing but its
- * inline style and icon (a data: URL), submits only to us and is never framed.
+ * Sent with every answer of these routes: the page runs no script (`default-src 'none'`
+ * covers script-src), loads nothing but its inline style and its images (the icon and the
+ * settings card's QR code, both data: URLs), submits only to us and is never framed.
  */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy':
@@ -260,12 +295,17 @@ const SETTINGS_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...PA
 function problemOf(resolution: Exclude<Resolution, { kind: 'settings' }>, target: MailTarget, profile: ProviderProfile): PageProblem {
   switch (resolution.kind) {
     case 'unknown-domain':
+      // On an account-named domain the local part names the account: say that account is
+      // unknown, in the profile's words. Elsewhere the domain is not ours: say so, and whom
+      // to ask. No "check for typos": we cannot tell a typo from a domain hosted elsewhere
+      // without hinting at which domains are hosted here.
+      if (target.address && isAccountNamedDomain(profile, target.domain)) {
+        return { status: 404, code: 'unknown-account', message: unknownAccountMessage(profile, accountNameOf(target.address), target.domain) };
+      }
       return {
         status: 404,
         code: 'unknown-domain',
-        message: target.address && isAccountNamedDomain(profile, target.domain)
-          ? 'There are no mail settings for this address. Check it for typos.'
-          : `There are no mail settings for ${target.domain}. Check the address for typos.`,
+        message: `${target.domain} is not hosted by ${profile.displayName}, so there are no settings for it here. Ask your mail provider (whoever hosts mail for ${target.domain}) for its settings.`,
       };
     case 'address-required':
       return {
@@ -291,7 +331,7 @@ export interface SettingsPageDialect {
 }
 
 export function settingsPageDialect(templates: TemplateSource, profile: ProviderProfile, publicBase: string): SettingsPageDialect {
-  const site: Site = { displayName: profile.displayName, documentationUrl: profile.documentationUrl, publicBase };
+  const site: Site = { displayName: profile.displayName, documentationUrl: profile.documentationUrl, publicBase, wording: profile };
   // Between them, these take every branch of the page: the form, a problem, an address's
   // card (with its links and login) and a domain's (without).
   const samples: SettingsPage[] = [
@@ -328,8 +368,8 @@ export function settingsPageDialect(templates: TemplateSource, profile: Provider
       case 'json':
         return page(200, JSON_TYPE, JSON.stringify(settings), cache);
       case 'text': {
-        const appleProfileUrl = settings.address ? `${publicBase}${appleProfilePath(settings.address)}` : undefined;
-        return page(200, TEXT, renderSettingsText(settings, { appleProfileUrl }), cache);
+        const profileUrl = settings.address ? appleProfileUrl(publicBase, settings.address) : undefined;
+        return page(200, TEXT, renderSettingsText(settings, profile, { appleProfileUrl: profileUrl }), cache);
       }
     }
   };

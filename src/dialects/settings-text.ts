@@ -1,6 +1,6 @@
 // Settings in words, for people: plain text (`mailconf lookup`, `curl .../settings`).
 // The provider's wording (limits, port 25, usage rules) comes from its profile.
-import { messageLimits, PORT_25_REASON, USAGE_RULES } from '../policy/provider-profile.js';
+import { messageLimits, PORT_25_REASON, type ProviderWording } from '../policy/provider-profile.js';
 import type { MailSettings, Security, ServerSettings } from '../policy/settings.js';
 
 export const SECURITY_LABEL: Record<Security, string> = { tls: 'SSL/TLS', starttls: 'STARTTLS' };
@@ -10,7 +10,8 @@ export interface TextOptions {
   appleProfileUrl?: string | undefined;
 }
 
-export function renderSettingsText(settings: MailSettings, options: TextOptions = {}): string {
+/** `wording`: the provider profile (its usage rules). */
+export function renderSettingsText(settings: MailSettings, wording: Pick<ProviderWording, 'usageRules'>, options: TextOptions = {}): string {
   const line = (s: ServerSettings, i: number) =>
     `  ${s.protocol.toUpperCase().padEnd(5)}${s.host}  port ${String(s.port).padEnd(4)} ${SECURITY_LABEL[s.security].padEnd(9)}${i === 0 ? ' (preferred)' : ''}`.trimEnd();
   const { megabytes, attachmentMegabytes } = messageLimits(settings.maxMessageBytes);
@@ -30,7 +31,7 @@ export function renderSettingsText(settings: MailSettings, options: TextOptions 
     PORT_25_REASON,
     '',
     'Usage rules:',
-    ...USAGE_RULES.map((rule) => `  - ${rule}`),
+    ...wording.usageRules.map((rule) => `  - ${rule}`),
     '',
     ...(options.appleProfileUrl ? [`Apple devices (profile): ${options.appleProfileUrl}`] : []),
     `Help: ${settings.provider.documentationUrl}`,

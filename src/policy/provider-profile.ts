@@ -24,6 +24,13 @@ export interface ProviderProfile {
   accountNamedDomains: string[];
   /** Largest message accepted, in bytes, counted after encoding. */
   maxMessageBytes: number;
+  /** The rules for the SMTP service, shown to people (settings page, its text, `mailconf lookup`), never to mail clients. */
+  usageRules: string[];
+  /**
+   * Told to a person whose address on an account-named domain names no known account
+   * (`nobody@pair.com`): `{username}` is the account name they typed, `{domain}` the domain.
+   */
+  unknownAccountText: string;
 }
 
 export const defaultProvider: ProviderProfile = Object.freeze({
@@ -37,7 +44,25 @@ export const defaultProvider: ProviderProfile = Object.freeze({
   newEraHost: '{username}.mail.pairserver.com',
   accountNamedDomains: Object.freeze(['pair.com']) as string[],
   maxMessageBytes: 40 * 1024 * 1024,
+  usageRules: Object.freeze([
+    'For customers only, sending from the addresses of their own hosting accounts.',
+    'No mailing lists: the provider offers a mailing list service for those.',
+    'No large attachments.',
+    'No mail from unaffiliated addresses (addresses that are not yours).',
+    'No spam.',
+  ]) as string[],
+  unknownAccountText:
+    'No account named "{username}" is known. At {domain}, the part before the @ is the username of your hosting account: check it in your control panel or welcome email.',
 });
+
+/** What the profile says to people, as the settings page and its text need it. */
+export type ProviderWording = Pick<ProviderProfile, 'usageRules' | 'unknownAccountText'>;
+
+/** The message for an unknown account on an account-named domain, in the profile's words. */
+export function unknownAccountMessage(p: Pick<ProviderProfile, 'unknownAccountText'>, username: string, domain: string): string {
+  // One pass, so a placeholder inside what was typed is never filled in again.
+  return p.unknownAccountText.replace(/\{(username|domain)\}/g, (_, name: string) => (name === 'username' ? username : domain));
+}
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -80,6 +105,14 @@ export function checkProvider(p: ProviderProfile): string | undefined {
     return 'accountNamedDomains must be a list of lower-case host names';
   }
   if (!Number.isSafeInteger(p.maxMessageBytes) || p.maxMessageBytes <= 0) return 'maxMessageBytes must be a positive integer';
+  // Shown to people, one line each (a list item, a line of text): no line breaks.
+  const isLine = (v: unknown): v is string => isText(v) && v.length <= 500 && isXmlText(v) && !/\p{Cc}|[\u2028\u2029]/u.test(v);
+  if (!Array.isArray(p.usageRules) || p.usageRules.length === 0 || !p.usageRules.every(isLine)) {
+    return 'usageRules must be a non-empty list of lines of text (1-500 characters, no control characters)';
+  }
+  if (!isLine(p.unknownAccountText)) return 'unknownAccountText must be a line of text (1-500 characters, no control characters)';
+  const unknownPlaceholder = /\{(?!(?:username|domain)\})[^}]*\}/.exec(p.unknownAccountText);
+  if (unknownPlaceholder) return `unknownAccountText: unknown placeholder ${unknownPlaceholder[0]} (only {username} and {domain})`;
   return undefined;
 }
 
@@ -98,11 +131,3 @@ export const PORT_25_REASON =
   'Port 25 is not offered: many internet providers block it, so a mail program set to it often cannot send. ' +
   'Ports 465 and 587 are rarely blocked and always encrypted. Unencrypted connections are never offered.';
 
-/** The provider's rules for its SMTP service, shown to people, never to mail clients. */
-export const USAGE_RULES: readonly string[] = Object.freeze([
-  'For customers only, sending from the addresses of their own hosting accounts.',
-  'No mailing lists: the provider offers a mailing list service for those.',
-  'No large attachments.',
-  'No mail from unaffiliated addresses (addresses that are not yours).',
-  'No spam.',
-]);

@@ -6,9 +6,10 @@
 // the template does not write. Text is checked line by line.
 import fc from 'fast-check';
 import t from 'tap';
-import { appleProfilePath } from '../../src/links.js';
+import { renderSVG } from 'uqr';
+import { appleProfilePath, appleProfileUrl } from '../../src/links.js';
 import { renderSettingsText } from '../../src/dialects/settings-text.js';
-import { settingsPageDialect, type SettingsPage, type Site } from '../../src/dialects/settings-page.js';
+import { QR_OPTIONS, settingsPageDialect, type SettingsPage, type Site } from '../../src/dialects/settings-page.js';
 import { parseAddress } from '../../src/model/address.js';
 import type { MailSettings } from '../../src/policy/settings.js';
 import { Templates } from '../../src/templates.js';
@@ -18,10 +19,10 @@ import { addressText, check, checkEqual, decodeHtmlEscapes, domainLevel, hasLone
 
 const BASE = 'https://mailconf.example';
 const page = settingsPageDialect(new Templates(), profile, BASE);
-const site: Site = { displayName: profile.displayName, documentationUrl: profile.documentationUrl, publicBase: BASE };
+const site: Site = { displayName: profile.displayName, documentationUrl: profile.documentationUrl, publicBase: BASE, wording: profile };
 
 /** Every tag name the template writes; anything else in a page came from a value. */
-const TAGS = new Set(['html', 'head', 'meta', 'link', 'title', 'style', 'body', 'header', 'div', 'span', 'main', 'h1', 'h2', 'h3', 'p', 'form', 'label', 'input', 'button', 'section', 'dl', 'dt', 'dd', 'code', 'br', 'a', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'strong', 'ul', 'li', 'details', 'summary', 'pre', 'footer']);
+const TAGS = new Set(['html', 'head', 'meta', 'link', 'title', 'style', 'body', 'header', 'div', 'span', 'main', 'h1', 'h2', 'h3', 'p', 'form', 'label', 'input', 'button', 'section', 'figure', 'img', 'figcaption', 'dl', 'dt', 'dd', 'code', 'br', 'a', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'strong', 'ul', 'li', 'details', 'summary', 'pre', 'footer']);
 
 function checkTags(html: string): void {
   const tags = [...html.matchAll(/<\/?([A-Za-z][\w-]*)/g)].map((m) => m[1]!.toLowerCase());
@@ -84,8 +85,15 @@ function checkCard(html: string, settings: MailSettings): void {
   checkEqual(attribute(html, 'id="emailaddress"', 'value'), settings.address ?? settings.domain, 'the form value');
   if (settings.address === null) {
     check(!html.includes('id="apple-profile"'), 'no profile link without an address');
+    check(!html.includes('id="apple-profile-qr"') && !html.includes('<img'), 'no QR code without an address');
     return;
   }
+  // The QR code is uqr's drawing of the absolute profile URL for exactly this address.
+  const qr = attribute(html, 'id="apple-profile-qr"', 'src');
+  const prefix = 'data:image/svg+xml;base64,';
+  check(qr.startsWith(prefix) && /^[A-Za-z0-9+/]*={0,2}$/.test(qr.slice(prefix.length)), 'the QR code is a base64 SVG data URL', qr.slice(0, 60));
+  checkEqual(Buffer.from(qr.slice(prefix.length), 'base64').toString('utf8'), renderSVG(appleProfileUrl(BASE, settings.address), QR_OPTIONS), 'the QR code encodes the profile URL');
+  checkEqual(attribute(html, 'id="apple-profile-qr"', 'alt'), `QR code: opens the Apple profile download for ${settings.address}`, 'the QR code says what it is');
   checkEqual(elementText(html, '<code id="login">', '</code>'), settings.login, 'login');
   const profileUrl = new URL(attribute(html, 'id="apple-profile"', 'href'), BASE);
   checkEqual(profileUrl.searchParams.get('emailaddress'), settings.address, 'the profile link names the address');
@@ -128,9 +136,9 @@ t.test('rendered directly: the HTML card and the text give back every value exac
     for (const settings of [s.settings, domainLevel(s.settings)]) {
       checkCard(page.render({ kind: 'settings', site, settings }), settings);
       const appleProfileUrl = settings.address === null ? undefined : `${BASE}${appleProfilePath(settings.address)}`;
-      checkText(renderSettingsText(settings, { appleProfileUrl }), settings);
+      checkText(renderSettingsText(settings, profile, { appleProfileUrl }), settings);
       const answer = page.answer('text', { kind: 'settings', settings }, { domain: settings.domain }, '');
-      checkEqual(String(answer.body), renderSettingsText(settings, { appleProfileUrl }), 'the /settings text is renderSettingsText');
+      checkEqual(String(answer.body), renderSettingsText(settings, profile, { appleProfileUrl }), 'the /settings text is renderSettingsText');
     }
   }, 500);
 });

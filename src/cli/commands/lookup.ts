@@ -28,7 +28,7 @@ export const lookupCommand: Command = {
     const answer = await lookupOrFail(ctx, target, noSettings);
     switch (answer.kind) {
       case 'settings':
-        ctx.io.stdout(inv.json ? `${JSON.stringify(answer.settings, null, 2)}\n` : renderSettingsText(answer.settings));
+        ctx.io.stdout(inv.json ? `${JSON.stringify(answer.settings, null, 2)}\n` : renderSettingsText(answer.settings, ctx.profile));
         return EXIT_OK;
       case 'unknown-domain':
         // On an account-named domain the local part names the account: say which was not found.
