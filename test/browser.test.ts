@@ -201,6 +201,8 @@ if (!existsSync(CHROMIUM)) {
     await page.click('summary');
     const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
     t.ok(width <= 390, `page width ${width} px fits the 390 px screen`);
+    t.equal(await page.isVisible('#apple-profile-qr'), false, 'no QR code on a phone: it cannot scan its own screen');
+    t.equal(await page.isVisible('#apple-profile'), true, 'the download button instead');
     await page.screenshot({ path: `${ARTIFACTS}settings-new-era-phone.png`, fullPage: true });
     await page.goto(`${base}/`);
     t.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= 390, 'the form page fits too');

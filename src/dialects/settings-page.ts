@@ -112,6 +112,8 @@ export function poxCurlCommand(publicBase: string, address: string): string {
  * QR codes as uqr draws them: error correction M (ISO/IEC 18004: up to 15% of the code may
  * be unreadable, for glare on a screen), the 4-module quiet zone the standard asks for, one
  * SVG unit per module, dark on white in either colour scheme (cameras expect dark modules).
+ * The mask is uqr's choice by the standard's penalty rules (the easiest to scan): about 2 ms
+ * of CPU per code, paid once per address card the answer cache does not hold.
  */
 export const QR_OPTIONS = Object.freeze({ ecc: 'M', border: 4, pixelSize: 1, blackColor: '#000', whiteColor: '#fff' } as const);
 /** CSS pixels per module: at 4, a code for a typical address is about 180 px wide. */
