@@ -24,6 +24,15 @@ export interface ProviderProfile {
   accountNamedDomains: string[];
   /** Largest message accepted, in bytes, counted after encoding. */
   maxMessageBytes: number;
+  /**
+   * The host names customer domains' MX records point at (a `{mailServer}` or `{username}`
+   * placeholder as in the era hosts). Clients that find no `autoconfig.<customer domain>`
+   * look up the domain's MX and try `autoconfig.<MX base domain>` (draft-ietf-mailmaint-
+   * autoconfig-06 section 4.3): `mxLookupDomains` derives those names from this list, the
+   * service owns them (SERVICE_HOSTS) and the autoconfig answer lists the base domains as
+   * `<domain purpose="mx">`. An empty list: no MX-based names.
+   */
+  mxHosts: string[];
 }
 
 export const defaultProvider: ProviderProfile = Object.freeze({
@@ -37,6 +46,12 @@ export const defaultProvider: ProviderProfile = Object.freeze({
   newEraHost: '{username}.mail.pairserver.com',
   accountNamedDomains: Object.freeze(['pair.com']) as string[],
   maxMessageBytes: 40 * 1024 * 1024,
+  // provider.md names no MX hosts. The hosts it documents are the era hosts above, which it
+  // says also receive the account's mail ("the same host name is used for incoming mail"),
+  // so these are taken as the MX hosts: base domains pair.com and pairserver.com.
+  // Assumption to confirm with the provider (a separate MX farm, e.g. mx1.pair.com, would
+  // keep the same base domains only if it stays under pair.com or pairserver.com).
+  mxHosts: Object.freeze(['mail{mailServer}.pair.com', '{username}.mail.pairserver.com']) as string[],
 });
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -80,7 +95,64 @@ export function checkProvider(p: ProviderProfile): string | undefined {
     return 'accountNamedDomains must be a list of lower-case host names';
   }
   if (!Number.isSafeInteger(p.maxMessageBytes) || p.maxMessageBytes <= 0) return 'maxMessageBytes must be a positive integer';
+  if (!Array.isArray(p.mxHosts)) return 'mxHosts must be a list of host names';
+  for (const mx of p.mxHosts) {
+    const filled = isText(mx) ? mx.replaceAll('{mailServer}', '1').replaceAll('{username}', 'a') : '';
+    if (!HOSTNAME.test(filled) || baseDomainOf(mx).includes('{')) {
+      return `mxHosts: "${String(mx)}" must be a lower-case host name (mx.example.com), with {mailServer} or {username} only below its base domain`;
+    }
+  }
   return undefined;
+}
+
+/** What a client derives from an MX host name (draft-ietf-mailmaint-autoconfig-06 section 4.3). */
+export interface MxLookupDomains {
+  /**
+   * `%MXBASEDOMAIN%` of each MX host: its registrable domain (`pairserver.com` for
+   * `alice.mail.pairserver.com`), where clients try `autoconfig.<base>` (Thunderbird,
+   * Thunderbird for Android) and that the autoconfig answer names as `<domain purpose="mx">`.
+   */
+  base: string[];
+  /**
+   * `%MXFULLDOMAIN%` where it is longer than the base domain and the same for every
+   * account: the MX host without its first label, when that label is not a placeholder.
+   * (`{username}.mail.pairserver.com` gives none: `autoconfig.mail.pairserver.com` would
+   * be the mail host of an account named `autoconfig`, not a name of the service.)
+   */
+  full: string[];
+}
+
+/**
+ * The registrable domain of a host under a one-label public suffix: its last two labels.
+ * Clients use the Public Suffix List (Thunderbird `Services.eTLD.getBaseDomainFromHost`,
+ * Thunderbird for Android OkHttp's PublicSuffixDatabase); mailconf carries no copy of it,
+ * so this is right for `.com`, `.net`, `.org` and other one-label suffixes, and wrong under
+ * a two-label suffix such as `.co.uk` (docs/autoconfig-draft.md, gaps).
+ */
+function baseDomainOf(host: string): string {
+  return host.split('.').slice(-2).join('.');
+}
+
+const unique = (list: string[]): string[] => list.filter((v, i) => list.indexOf(v) === i);
+
+const MX_CACHE = new WeakMap<ProviderProfile, MxLookupDomains>();
+
+/** The MX-based lookup domains of `profile`, derived once per profile. */
+export function mxLookupDomains(profile: ProviderProfile): MxLookupDomains {
+  const known = MX_CACHE.get(profile);
+  if (known) return known;
+  const base: string[] = [];
+  const full: string[] = [];
+  for (const mx of profile.mxHosts) {
+    const labels = mx.split('.');
+    const b = baseDomainOf(mx);
+    base.push(b);
+    const parent = labels.slice(1).join('.');
+    if (!labels[0]!.includes('{') && !parent.includes('{') && parent.endsWith(`.${b}`)) full.push(parent);
+  }
+  const derived: MxLookupDomains = Object.freeze({ base: unique(base), full: unique(full).filter((f) => !base.includes(f)) });
+  MX_CACHE.set(profile, derived);
+  return derived;
 }
 
 /**
