@@ -1,6 +1,7 @@
 // The provider-side requirements of draft-ietf-mailmaint-autoconfig-06 that no other test
 // file shows, one case per requirement, named by its section (docs/autoconfig-draft.md holds
 // the whole table). Every XML answer also goes through the client-rules checker.
+import { existsSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { defaultProvider } from '../src/policy/provider-profile.js';
 import { send, testApp } from './support/app.js';
@@ -98,4 +99,19 @@ t.test('3.2.4 and 3.9: display names within the SHOULD lengths; none of the elem
     t.notMatch(res.body, new RegExp(`<${dropped}[ >/]`), `no <${dropped}>`);
   }
   t.notMatch(res.body, /<socketType>plain</, 'plain is deprecated: never offered');
+});
+
+t.test('docs/autoconfig-draft.md names only test files and cases that exist', async (t) => {
+  const doc = readFileSync(new URL('../docs/autoconfig-draft.md', import.meta.url), 'utf8');
+  const cited = [...doc.matchAll(/`(test\/[^`]+\.ts)`(?::\s*([^;|]+))?/g)];
+  t.ok(cited.length > 20, 'the table cites its tests');
+  for (const [, file, rest] of cited) {
+    const url = new URL(`../${file}`, import.meta.url);
+    t.ok(existsSync(url), `${file} exists`);
+    if (rest === undefined || !existsSync(url)) continue;
+    // The case as quoted: up to an ellipsis or a parenthesis, without Markdown code marks.
+    const name = rest.split('…')[0]!.split(' (')[0]!.replaceAll('`', '').trim();
+    const source = readFileSync(url, 'utf8').replaceAll("\\'", "'");
+    t.ok(source.includes(`t.test('${name}`) || source.includes(`t.test("${name}`), `${file}: a case named "${name}…"`);
+  }
 });
