@@ -39,6 +39,24 @@ export const AUTOCONFIG_LABEL = 'autoconfig';
 export const AUTODISCOVER_LABEL = 'autodiscover';
 export const SERVICE_LABELS = [AUTOCONFIG_LABEL, AUTODISCOVER_LABEL] as const;
 
+/**
+ * The names MX-based lookups reach the service at: `autoconfig.` of each MX domain of the
+ * provider (policy/provider-profile.ts mxLookupDomains: the base domains, and the full
+ * domains where they differ). Clients that find no `autoconfig.<customer domain>` try
+ * them over HTTPS with the customer's address (draft-ietf-mailmaint-autoconfig-06 4.3);
+ * there is no autodiscover equivalent (Outlook does no MX-based lookup).
+ */
+export function mxServiceHosts(mxDomains: { base: readonly string[]; full: readonly string[] }): string[] {
+  const names = [...mxDomains.full, ...mxDomains.base].map((d) => `${AUTOCONFIG_LABEL}.${d}`);
+  return names.filter((n, i) => names.indexOf(n) === i);
+}
+
+/** The service's own names: those configured (PUBLIC_URL's host, SERVICE_HOSTS), then the MX-based ones. */
+export function ownServiceHosts(configured: readonly string[], mxDomains: { base: readonly string[]; full: readonly string[] }): string[] {
+  const names = [...configured, ...mxServiceHosts(mxDomains)];
+  return names.filter((n, i) => names.indexOf(n) === i);
+}
+
 /** Whether a host name is one of a customer's service names (`autoconfig.<domain>`, `autodiscover.<domain>`). */
 export function hasServiceLabel(name: string): boolean {
   return SERVICE_LABELS.some((label) => name.startsWith(`${label}.`));

@@ -144,6 +144,22 @@ t.test('root, version, emailProvider, id and domain', async (t) => {
   t.same(twoProviders.problems, ['2 <emailProvider> elements, expected exactly one']);
 });
 
+t.test('<domain purpose="mx">: Thunderbird skips it and keeps the plain <domain>, Thunderbird for Android reads its text', async (t) => {
+  // Thunderbird: JXON makes { "@purpose": "mx", value } of it, Sanitizer.hostname fails on
+  // "[object Object]" and readFromXML goes on to the next <domain>.
+  const withMx = readAutoconfig(config(undefined, '<domain>example.org</domain><domain purpose="mx">provider.net</domain>'), EMAIL);
+  t.same(withMx.problems, []);
+  t.same(withMx.clients.thunderbird.domains, ['example.org']);
+  t.same(withMx.clients['thunderbird-android'].domains, ['example.org', 'provider.net']);
+
+  const onlyMx = readAutoconfig(config(undefined, '<domain purpose="mx">provider.net</domain>'), EMAIL);
+  t.same(onlyMx.problems, ['every <domain> has an attribute: Thunderbird needs one without', 'thunderbird: rejects the document: no valid <domain>']);
+  t.not(onlyMx.clients['thunderbird-android'].incoming, null, 'TfA still takes it');
+
+  const otherPurpose = readAutoconfig(config(undefined, '<domain>example.org</domain><domain purpose="hosting">provider.net</domain><domain kind="mx">x.net</domain>'), EMAIL);
+  t.same(otherPurpose.problems, ['<domain purpose="hosting">: only purpose="mx" is defined', '<domain kind="mx">: only purpose="mx" is defined']);
+});
+
 t.test('server presence and order: imap first, smtp present', async (t) => {
   const popFirst = readAutoconfig(config(pop3() + imap() + smtp()), EMAIL);
   t.same(popFirst.problems, ['first incomingServer has type="pop3", expected type="imap"']);

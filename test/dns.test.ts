@@ -123,10 +123,12 @@ t.test('mailconf dns prints the zone for an old-era and a new-era domain', async
   const old = await w.run(['dns', 'oldtimer-shop.example', '--public-url', 'https://mailconf.pair.com']);
   t.equal(old.code, 0, old.stderr);
   t.equal(old.stderr, '');
-  t.equal(old.stdout, renderDnsZone({ domain: 'oldtimer-shop.example', serviceHost: 'mailconf.pair.com', settings: OLD }));
+  const mxServiceHosts = ['autoconfig.pair.com', 'autoconfig.pairserver.com'];
+  t.equal(old.stdout, renderDnsZone({ domain: 'oldtimer-shop.example', serviceHost: 'mailconf.pair.com', settings: OLD, mxServiceHosts }));
+  t.match(old.stdout, /^; without these, clients follow the domain's MX and try the service's own names autoconfig\.pair\.com, autoconfig\.pairserver\.com$/m, 'names the MX-based names');
   const fresh = await w.run(['dns', 'Her-Shop.EXAMPLE.', '--public-url=https://MailConf.Pair.com:8443/base/']);
   t.equal(fresh.code, 0, fresh.stderr);
-  t.equal(fresh.stdout, renderDnsZone({ domain: 'her-shop.example', serviceHost: 'mailconf.pair.com', settings: NEW }));
+  t.equal(fresh.stdout, renderDnsZone({ domain: 'her-shop.example', serviceHost: 'mailconf.pair.com', settings: NEW, mxServiceHosts }));
 });
 
 t.test('the service host: --public-url, else PUBLIC_URL; one is required and must name a DNS host', async (t) => {

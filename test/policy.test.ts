@@ -3,7 +3,7 @@ import type { Account } from '../src/model/account.js';
 import { calendarDate, parseCreated } from '../src/model/dates.js';
 import { eraOf } from '../src/policy/era.js';
 import { hostFor, loginFor, settingsFor } from '../src/policy/settings.js';
-import { checkProvider, defaultProvider as pair } from '../src/policy/provider-profile.js';
+import { checkProvider, defaultProvider as pair, mxLookupDomains } from '../src/policy/provider-profile.js';
 
 const account = (over: Partial<Account> = {}): Account => ({ username: 'acct', created: '2009-01-01', mailServer: 12, ...over });
 const era = (created: string) => eraOf(created, pair.eraCutoff, pair.timeZone);
@@ -128,4 +128,26 @@ t.test('the provider profile refuses wording for people that a page or a line of
     t.match(checkProvider({ ...pair, unknownAccountText }), /^unknownAccountText/, JSON.stringify(unknownAccountText));
   }
   t.equal(checkProvider({ ...pair, usageRules: ['Only <nice> mail & no spam.'], unknownAccountText: 'No {username}, {username} or {domain} here.' }), undefined);
+});
+
+t.test('MX-based lookup domains: the base domain of each MX host, and the full domain where clients try it first', async (t) => {
+  // provider.md's hosts: mail<N>.pair.com gives pair.com; <username>.mail.pairserver.com
+  // gives pairserver.com, and no full domain (autoconfig.mail.pairserver.com would be the
+  // host of an account named "autoconfig").
+  t.same(mxLookupDomains(pair), { base: ['pair.com', 'pairserver.com'], full: [] });
+  t.equal(mxLookupDomains(pair), mxLookupDomains(pair), 'derived once per profile');
+  // draft-06 4.3's examples: mx.example.com gives example.com twice; mx.premium.europe.example.com
+  // gives MXFULLDOMAIN premium.europe.example.com and MXBASEDOMAIN example.com.
+  t.same(mxLookupDomains({ ...pair, mxHosts: ['mx.example.com'] }), { base: ['example.com'], full: [] });
+  t.same(mxLookupDomains({ ...pair, mxHosts: ['mx.premium.europe.example.com', 'mx2.premium.europe.example.com'] }), {
+    base: ['example.com'],
+    full: ['premium.europe.example.com'],
+  });
+  t.same(mxLookupDomains({ ...pair, mxHosts: [] }), { base: [], full: [] });
+  t.equal(checkProvider({ ...pair, mxHosts: [] }), undefined, 'no MX hosts: no MX-based names');
+  t.equal(checkProvider({ ...pair, mxHosts: ['mx{mailServer}.hoster.example', 'in.{username}.hoster.example'] }), undefined);
+  for (const bad of ['MX.pair.com', 'mx pair.com', 'localhost', '{username}.com', 'mx.{username}', '']) {
+    t.match(checkProvider({ ...pair, mxHosts: [bad] }), /^mxHosts: ".*" must be a lower-case host name/, JSON.stringify(bad));
+  }
+  t.match(checkProvider({ ...pair, mxHosts: 'mx.pair.com' as unknown as string[] }), /^mxHosts must be a list/);
 });

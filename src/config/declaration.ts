@@ -81,8 +81,13 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   },
   {
     name: 'SERVICE_HOSTS',
-    default: undefined,
-    meaning: "more of the service's own host names, comma-separated (for example `autoconfig.pair.com`, where MX-based lookups arrive)",
+    default: { words: "`autoconfig.` of each MX base domain in the provider profile: `autoconfig.pair.com`, `autoconfig.pairserver.com`" },
+    meaning:
+      "more of the service's own host names, comma-separated. The MX-based names are always included: a client that finds no `autoconfig.<customer domain>` " +
+      "looks up the domain's MX host (`alice.mail.pairserver.com`), takes its base domain by the Public Suffix List (`pairserver.com`) and asks " +
+      '`https://autoconfig.<base>/mail/config-v1.1.xml?emailaddress=<address>` (Thunderbird; Thunderbird for Android without the address, which then gets `404`). ' +
+      'They come from `mxHosts` in the provider profile (an empty list drops them); point them at the service and give them certificates (`/tls-allowed` says yes to them). ' +
+      'See docs/autoconfig-draft.md.',
   },
   { name: 'MAILCONF_PROVIDER', default: { words: 'built-in pair.com profile' }, meaning: 'a JSON file whose fields replace the provider defaults (see below)' },
   {

@@ -23,6 +23,14 @@ interface ServerView {
 export interface AutoconfigView {
   providerId: string;
   domain: string;
+  /**
+   * The provider's MX base domains, written `<domain purpose="mx">` (draft-ietf-mailmaint-
+   * autoconfig-06 section 3.2.3, RECOMMENDED): the answer applies to an address whose MX
+   * host is within one of them, which is how MX-based lookups reach it. Thunderbird skips
+   * such an element (its JXON reader makes an object of an element with an attribute, which
+   * is no host name) and keeps the plain `<domain>`; Thunderbird for Android reads its text.
+   */
+  mxDomains: readonly string[];
   displayName: string;
   displayShortName: string;
   incoming: ServerView[];
@@ -61,7 +69,11 @@ export function autoconfigUsername(settings: MailSettings): string | undefined {
   return login.includes('%') ? undefined : login;
 }
 
-export function autoconfigView(settings: MailSettings, username: string = autoconfigUsername(settings) ?? ADDRESS_PLACEHOLDER): AutoconfigView {
+export function autoconfigView(
+  settings: MailSettings,
+  username: string = autoconfigUsername(settings) ?? ADDRESS_PLACEHOLDER,
+  mxDomains: readonly string[] = [],
+): AutoconfigView {
   const server = (s: ServerSettings): ServerView => ({
     type: s.protocol,
     hostname: s.host,
@@ -73,6 +85,7 @@ export function autoconfigView(settings: MailSettings, username: string = autoco
   return {
     providerId: settings.provider.id,
     domain: settings.domain,
+    mxDomains,
     displayName: settings.provider.displayName,
     displayShortName: settings.provider.displayShortName,
     incoming: settings.incoming.map(server),
@@ -89,21 +102,25 @@ export interface AutoconfigDialect {
   readonly noDomain: Answer;
 }
 
-export function autoconfigDialect(templates: TemplateSource): AutoconfigDialect {
+/** Stands in for the provider's MX base domains when the template is proven at start-up. */
+const SAMPLE_MX_DOMAINS: readonly string[] = Object.freeze(['example.net']);
+
+/** `mxDomains`: the provider's MX base domains (policy/provider-profile.ts mxLookupDomains). */
+export function autoconfigDialect(templates: TemplateSource, mxDomains: readonly string[] = []): AutoconfigDialect {
   const template = provenTemplate(
     'autoconfig.xml',
     templates.get<AutoconfigView>('autoconfig.xml'),
-    [SAMPLE_MAILBOX_SETTINGS, SAMPLE_DOMAIN_SETTINGS].map((s) => autoconfigView(s)),
+    [SAMPLE_MAILBOX_SETTINGS, SAMPLE_DOMAIN_SETTINGS].map((s) => autoconfigView(s, undefined, SAMPLE_MX_DOMAINS)),
     wellFormedXml,
   );
-  const render = (settings: MailSettings) => template(autoconfigView(settings));
+  const render = (settings: MailSettings) => template(autoconfigView(settings, undefined, mxDomains));
   return {
     render,
     answer: (resolution) => {
       switch (resolution.kind) {
         case 'settings': {
           const username = autoconfigUsername(resolution.settings);
-          const view = autoconfigView(resolution.settings, username);
+          const view = autoconfigView(resolution.settings, username, mxDomains);
           // Stored data that cannot be written (text XML cannot hold, a login clients would
           // rewrite) is data no answer can be made from, like data that gives no host.
           if (username === undefined || !isXmlSafe(view)) return textFailure('data-error');

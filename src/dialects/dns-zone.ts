@@ -11,6 +11,11 @@ export interface DnsZoneInput {
   serviceHost: string;
   settings: MailSettings;
   ttl?: number;
+  /**
+   * The service's own names for MX-based lookups (links.ts mxServiceHosts): named in a
+   * comment, since they are the operator's records, not the customer domain's.
+   */
+  mxServiceHosts?: readonly string[];
 }
 
 export interface ZoneRecord {
@@ -79,6 +84,9 @@ export function renderDnsZone(input: DnsZoneInput): string {
   return [
     `; ${input.domain}: records for mail-client auto-setup (mailconf dns)`,
     `; service: ${input.serviceHost}; mail host: ${input.settings.host}`,
+    ...(input.mxServiceHosts && input.mxServiceHosts.length > 0
+      ? [`; without these, clients follow the domain's MX and try the service's own names ${input.mxServiceHosts.join(', ')}`]
+      : []),
     ...lines,
     '',
   ].join('\n');

@@ -1,7 +1,7 @@
 // Every client dialect, built once at start-up from the compiled templates and what the
 // dialects must know of the deployment (public URL, provider, secret, signer).
 import { AUTODISCOVER_PATH, publicUrlFor } from '../links.js';
-import type { ProviderProfile } from '../policy/provider-profile.js';
+import { mxLookupDomains, type ProviderProfile } from '../policy/provider-profile.js';
 import { autoconfigDialect, type AutoconfigDialect } from './autoconfig.js';
 import { autodiscoverJsonDialect, type AutodiscoverJsonDialect } from './autodiscover-json.js';
 import { autodiscoverPoxDialect, type AutodiscoverPoxDialect } from './autodiscover-pox.js';
@@ -30,7 +30,7 @@ export interface DialectOptions {
 
 export function createDialects(o: DialectOptions): Dialects {
   return {
-    autoconfig: autoconfigDialect(o.templates),
+    autoconfig: autoconfigDialect(o.templates, mxLookupDomains(o.profile).base),
     autodiscoverPox: autodiscoverPoxDialect(o.templates),
     autodiscoverJson: autodiscoverJsonDialect(publicUrlFor(o.publicUrl, AUTODISCOVER_PATH)),
     mobileconfig: mobileconfigDialect(o.secret, o.signProfile),

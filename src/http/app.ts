@@ -5,7 +5,9 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Answer } from '../dialects/answer.js';
 import { MAX_AUTODISCOVER_BODY } from '../dialects/autodiscover-pox.js';
+import { ownServiceHosts } from '../links.js';
 import { AnswerCache } from '../pipeline/answer-cache.js';
+import { mxLookupDomains } from '../policy/provider-profile.js';
 import { proxyTrust } from './client-ip.js';
 import type { AppContext, Readiness } from './context.js';
 import { accessLog, addressHasher } from './plugins/access-log.js';
@@ -40,6 +42,9 @@ export async function buildApp(setup: AppSetup, logger: FastifyBaseLogger): Prom
   const answers = new AnswerCache<Answer>(setup.config.answerCacheEntries);
   const ctx: AppContext = {
     ...setup,
+    // The service's own names include `autoconfig.<MX domain>` of the provider's MX hosts
+    // (SERVICE_HOSTS' documented default, links.ts ownServiceHosts).
+    config: { ...setup.config, serviceHosts: ownServiceHosts(setup.config.serviceHosts, mxLookupDomains(setup.profile)) },
     answers,
     logHash: addressHasher(setup.secret),
     metrics: setup.metrics ?? createMetrics(setup.directory as Partial<DirectoryStats>, answers),

@@ -31,6 +31,15 @@ export interface ProviderProfile {
    * (`nobody@pair.com`): `{username}` is the account name they typed, `{domain}` the domain.
    */
   unknownAccountText: string;
+  /**
+   * The host names customer domains' MX records point at (a `{mailServer}` or `{username}`
+   * placeholder as in the era hosts). Clients that find no `autoconfig.<customer domain>`
+   * look up the domain's MX and try `autoconfig.<MX base domain>` (draft-ietf-mailmaint-
+   * autoconfig-06 section 4.3): `mxLookupDomains` derives those names from this list, the
+   * service owns them (SERVICE_HOSTS) and the autoconfig answer lists the base domains as
+   * `<domain purpose="mx">`. An empty list: no MX-based names.
+   */
+  mxHosts: string[];
 }
 
 export const defaultProvider: ProviderProfile = Object.freeze({
@@ -53,6 +62,12 @@ export const defaultProvider: ProviderProfile = Object.freeze({
   ]) as string[],
   unknownAccountText:
     'No account named "{username}" is known. At {domain}, the part before the @ is the username of your hosting account: check it in your control panel or welcome email.',
+  // provider.md names no MX hosts. The hosts it documents are the era hosts above, which it
+  // says also receive the account's mail ("the same host name is used for incoming mail"),
+  // so these are taken as the MX hosts: base domains pair.com and pairserver.com.
+  // Assumption to confirm with the provider (a separate MX farm, e.g. mx1.pair.com, would
+  // keep the same base domains only if it stays under pair.com or pairserver.com).
+  mxHosts: Object.freeze(['mail{mailServer}.pair.com', '{username}.mail.pairserver.com']) as string[],
 });
 
 /** What the profile says to people, as the settings page and its text need it. */
@@ -113,7 +128,64 @@ export function checkProvider(p: ProviderProfile): string | undefined {
   if (!isLine(p.unknownAccountText)) return 'unknownAccountText must be a line of text (1-500 characters, no control characters)';
   const unknownPlaceholder = /\{(?!(?:username|domain)\})[^}]*\}/.exec(p.unknownAccountText);
   if (unknownPlaceholder) return `unknownAccountText: unknown placeholder ${unknownPlaceholder[0]} (only {username} and {domain})`;
+  if (!Array.isArray(p.mxHosts)) return 'mxHosts must be a list of host names';
+  for (const mx of p.mxHosts) {
+    const filled = isText(mx) ? mx.replaceAll('{mailServer}', '1').replaceAll('{username}', 'a') : '';
+    if (!HOSTNAME.test(filled) || baseDomainOf(mx).includes('{')) {
+      return `mxHosts: "${String(mx)}" must be a lower-case host name (mx.example.com), with {mailServer} or {username} only below its base domain`;
+    }
+  }
   return undefined;
+}
+
+/** What a client derives from an MX host name (draft-ietf-mailmaint-autoconfig-06 section 4.3). */
+export interface MxLookupDomains {
+  /**
+   * `%MXBASEDOMAIN%` of each MX host: its registrable domain (`pairserver.com` for
+   * `alice.mail.pairserver.com`), where clients try `autoconfig.<base>` (Thunderbird,
+   * Thunderbird for Android) and that the autoconfig answer names as `<domain purpose="mx">`.
+   */
+  base: string[];
+  /**
+   * `%MXFULLDOMAIN%` where it is longer than the base domain and the same for every
+   * account: the MX host without its first label, when that label is not a placeholder.
+   * (`{username}.mail.pairserver.com` gives none: `autoconfig.mail.pairserver.com` would
+   * be the mail host of an account named `autoconfig`, not a name of the service.)
+   */
+  full: string[];
+}
+
+/**
+ * The registrable domain of a host under a one-label public suffix: its last two labels.
+ * Clients use the Public Suffix List (Thunderbird `Services.eTLD.getBaseDomainFromHost`,
+ * Thunderbird for Android OkHttp's PublicSuffixDatabase); mailconf carries no copy of it,
+ * so this is right for `.com`, `.net`, `.org` and other one-label suffixes, and wrong under
+ * a two-label suffix such as `.co.uk` (docs/autoconfig-draft.md, gaps).
+ */
+function baseDomainOf(host: string): string {
+  return host.split('.').slice(-2).join('.');
+}
+
+const unique = (list: string[]): string[] => list.filter((v, i) => list.indexOf(v) === i);
+
+const MX_CACHE = new WeakMap<ProviderProfile, MxLookupDomains>();
+
+/** The MX-based lookup domains of `profile`, derived once per profile. */
+export function mxLookupDomains(profile: ProviderProfile): MxLookupDomains {
+  const known = MX_CACHE.get(profile);
+  if (known) return known;
+  const base: string[] = [];
+  const full: string[] = [];
+  for (const mx of profile.mxHosts) {
+    const labels = mx.split('.');
+    const b = baseDomainOf(mx);
+    base.push(b);
+    const parent = labels.slice(1).join('.');
+    if (!labels[0]!.includes('{') && !parent.includes('{') && parent.endsWith(`.${b}`)) full.push(parent);
+  }
+  const derived: MxLookupDomains = Object.freeze({ base: unique(base), full: unique(full).filter((f) => !base.includes(f)) });
+  MX_CACHE.set(profile, derived);
+  return derived;
 }
 
 /**

@@ -30,7 +30,13 @@ function readConfig(xml: string) {
     port: Number(textOf(child(s, 'port'))),
     username: textOf(child(s, 'username')),
   }));
-  return { id: provider.attrs.get('id'), domain: textOf(child(provider, 'domain')), displayName: textOf(child(provider, 'displayName')), servers };
+  // One plain <domain>, the one asked about; then the provider's MX base domains, purpose="mx".
+  const domains = elements(provider, 'domain');
+  const plain = domains.filter((d) => d.attrs.size === 0);
+  check(plain.length === 1, `one plain <domain> in ${provider.path}`, plain.length);
+  const mxDomains = domains.filter((d) => d.attrs.get('purpose') === 'mx' && d.attrs.size === 1).map(textOf);
+  check(mxDomains.length + 1 === domains.length, 'every other <domain> is purpose="mx"', domains.length);
+  return { id: provider.attrs.get('id'), domain: textOf(plain[0]!), mxDomains, displayName: textOf(child(provider, 'displayName')), servers };
 }
 
 t.test('rendered directly: well-formed, and exactly the values that went in', async (t) => {
@@ -77,6 +83,7 @@ t.test('through the app: any emailaddress gives well-formed XML for that address
       checkEqual(res.statusCode, 200, `status for ${JSON.stringify(address)}`);
       const read = readConfig(res.body);
       checkEqual(read.domain, parsed.domain, 'domain');
+      checkEqual(read.mxDomains, ['pair.com', 'pairserver.com'], 'the MX base domains of the built-in profile');
       // No stored login for these: the login is the address as parsed (or the placeholder
       // for it, when it holds a `%`).
       const username = parsed.address.toLowerCase() === 'sales@oldtimer-shop.example' ? 'sales-oldtimer'

@@ -10,7 +10,7 @@ import type { Directory } from '../../src/directory/directory.js';
 import { SqliteDirectory } from '../../src/directory/sqlite.js';
 import { buildApp } from '../../src/http/app.js';
 import type { ImportAccount } from '../../src/model/account.js';
-import { defaultProvider } from '../../src/policy/provider-profile.js';
+import { defaultProvider, type ProviderProfile } from '../../src/policy/provider-profile.js';
 import type { ProfileSigner } from '../../src/signing/profile-signer.js';
 import { Templates } from '../../src/templates.js';
 import { readAutoconfig, type AutoconfigReading } from './autoconfig-clients.js';
@@ -60,7 +60,7 @@ export interface TestApp {
 
 export async function testApp(
   t: Test,
-  options: { env?: NodeJS.ProcessEnv; directory?: Directory; profileSigner?: ProfileSigner } = {},
+  options: { env?: NodeJS.ProcessEnv; directory?: Directory; profileSigner?: ProfileSigner; profile?: ProviderProfile } = {},
 ): Promise<TestApp> {
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
@@ -72,8 +72,9 @@ export async function testApp(
   }
   const config = configFromEnv({ PUBLIC_URL: 'https://mailconf.pair-test.example', SERVICE_HOSTS: 'autoconfig.pair.com', ...options.env });
   const secret = config.secret ?? 'test-instance-secret-0123456789';
-  const dialects = createDialects({ templates: new Templates(), profile: defaultProvider, publicUrl: config.publicUrl, secret, signProfile: options.profileSigner?.sign });
-  const app = await buildApp({ config, directory, profile: defaultProvider, dialects, secret }, logger);
+  const profile = options.profile ?? defaultProvider;
+  const dialects = createDialects({ templates: new Templates(), profile, publicUrl: config.publicUrl, secret, signProfile: options.profileSigner?.sign });
+  const app = await buildApp({ config, directory, profile, dialects, secret }, logger);
   // Every XML body the app sends in any test, however the test asked for it, is read by
   // the client-rules checker; the test fails if any client would reject one.
   app.addHook('onSend', async (request, reply, payload) => {

@@ -44,6 +44,8 @@ export interface ClientServer {
 }
 
 export interface ClientReading {
+  /** The `<domain>` values the client keeps (Thunderbird and Thunderbird for Android; the others do not read them). */
+  domains: string[];
   incoming: ClientServer | null;
   outgoing: ClientServer | null;
   incomingAlternatives: ClientServer[];
@@ -131,7 +133,13 @@ function autoconfigFormatProblems(root: XmlElement): string[] {
     if (domains.length === 0) p.push('no <domain> element');
     for (const d of domains) {
       if (!isLowerHostName(textOf(d).trim())) p.push(`<domain> ${quote(textOf(d))} is not a valid lower-case host name`);
+      // draft-06 3.2.3: `purpose` is optional and "mx" its only defined value; nothing else is ours to send.
+      for (const [attr, value] of d.attrs) {
+        if (attr !== 'purpose' || value !== 'mx') p.push(`<domain ${attr}=${quote(value)}>: only purpose="mx" is defined`);
+      }
     }
+    // Thunderbird keeps only attribute-less <domain> elements (see readThunderbird).
+    if (domains.length > 0 && !domains.some((d) => d.attrs.size === 0)) p.push('every <domain> has an attribute: Thunderbird needs one without');
     for (const [name, max] of [['displayName', 60], ['displayShortName', 20]] as const) {
       for (const el of elements(provider, name)) {
         const length = [...textOf(el).trim()].length;
@@ -220,7 +228,7 @@ function serverFormatProblems(server: XmlElement): string[] {
 }
 
 function emptyReading(): ClientReading {
-  return { incoming: null, outgoing: null, incomingAlternatives: [], outgoingAlternatives: [], problems: [] };
+  return { domains: [], incoming: null, outgoing: null, incomingAlternatives: [], outgoingAlternatives: [], problems: [] };
 }
 
 function lastText(server: XmlElement, name: string): string | undefined {
@@ -287,7 +295,14 @@ function readThunderbird(doc: AutoconfigDoc, email: string | undefined): ClientR
   const id = provider.attrs.get('id');
   if (id === undefined) return reject('emailProvider has no id');
   if (tbHostname(id) === null) return reject(`emailProvider id ${quote(id)} is not a valid host name`);
-  if (!elements(provider, 'domain').some((d) => tbHostname(textOf(d)) !== null)) return reject('no valid <domain>');
+  // JXON (mailnews/base/src/JXON.sys.mjs, verbosity 1) turns an element with an attribute
+  // into an object ({ "@purpose": "mx", value: ... }); Sanitizer.hostname(String(object))
+  // then fails and readFromXML skips that <domain> (logging the error), keeping the others.
+  for (const d of elements(provider, 'domain')) {
+    const kept = d.attrs.size === 0 && !hasElementChildren(d) ? tbHostname(textOf(d)) : null;
+    if (kept !== null) r.domains.push(kept);
+  }
+  if (r.domains.length === 0) return reject('no valid <domain>');
 
   const incoming: ClientServer[] = [];
   const outgoing: ClientServer[] = [];
@@ -329,7 +344,11 @@ function readThunderbirdAndroid(doc: AutoconfigDoc, email: string | undefined): 
   if (id === undefined) return reject('emailProvider has no id');
   if (!isHostName(id)) return reject(`emailProvider id ${quote(id)} is not a valid host name`);
   const checkValue = (v: string): string => substitute(v, email ?? STAND_IN_ADDRESS);
-  if (!elements(provider, 'domain').some((d) => !hasElementChildren(d) && isHostName(checkValue(textOf(d))))) return reject('no valid <domain>');
+  // RealAutoconfigParser reads a <domain>'s text and ignores its attributes.
+  r.domains = elements(provider, 'domain')
+    .filter((d) => !hasElementChildren(d) && isHostName(checkValue(textOf(d))))
+    .map((d) => substitute(textOf(d), email));
+  if (r.domains.length === 0) return reject('no valid <domain>');
 
   const incoming: ClientServer[] = [];
   const outgoing: ClientServer[] = [];

@@ -2,8 +2,9 @@
 // so that clients find this service and the account's mail host.
 import { ConfigError, parsePublicUrl } from '../../config/config.js';
 import { renderDnsZone } from '../../dialects/dns-zone.js';
-import { SERVICE_LABELS } from '../../links.js';
+import { mxServiceHosts, SERVICE_LABELS } from '../../links.js';
 import { normalizeDomain } from '../../model/address.js';
+import { mxLookupDomains } from '../../policy/provider-profile.js';
 import type { Invocation } from '../args.js';
 import { lookupOrFail, type Command, type Context } from '../context.js';
 import { EXIT_OK, Failure, quote, UsageError } from '../errors.js';
@@ -42,7 +43,9 @@ export const dnsCommand: Command = {
     '_autodiscover._tcp SRV record (port 443) to this service, and the',
     'RFC 6186/8314 SRV records (_submissions, _submission, _imaps,',
     "_imap, _pop3s, _pop3) to the account's mail host, their",
-    'priorities in order of preference. With --fly-certs: the',
+    'priorities in order of preference; a comment names the',
+    "service's own names that MX-based lookups reach (autoconfig.",
+    "of the provider's MX domains). With --fly-certs: the",
     '`fly certs add` commands for the names the customer points at us.',
   ],
 
@@ -57,7 +60,7 @@ export const dnsCommand: Command = {
         // Fly's proxy terminates TLS: each name a customer points at the app needs its own
         // certificate there (the service's own names are added once, by the operator).
         if (serviceHost === undefined) ctx.io.stdout(SERVICE_LABELS.map((label) => `fly certs add ${label}.${domain}\n`).join(''));
-        else ctx.io.stdout(renderDnsZone({ domain, serviceHost, settings: answer.settings }));
+        else ctx.io.stdout(renderDnsZone({ domain, serviceHost, settings: answer.settings, mxServiceHosts: mxServiceHosts(mxLookupDomains(ctx.profile)) }));
         return EXIT_OK;
       case 'unknown-domain':
         throw new Failure(`no account serves ${domain}: it has no records to publish`);
