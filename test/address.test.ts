@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import t from 'tap';
-import { domainFromHost, normalizeDomain, parseAddress } from '../src/model/address.js';
+import { readAutoconfigRequest } from '../src/dialects/autoconfig.js';
+import { addressMd5, domainFromHost, evolutionMailboxMd5, normalizeDomain, parseAddress } from '../src/model/address.js';
 import { parseQuery } from '../src/http/query-string.js';
 
 t.test('parseAddress keeps the local part and lower-cases the domain', async (t) => {
@@ -55,4 +57,32 @@ t.test('parseAddress refuses what XML 1.0 cannot hold (section 2.2) and control 
   for (const bad of ['\u0000', '\u0001', '\uD800', 'a\uDC00', '\uD83D', '\uFFFE', '\uFFFF']) t.notOk(isXmlText(bad), JSON.stringify(bad));
   t.same([0, 1, 8, 9, 10, 13, 0x1f, 0x20, 0xd7ff, 0xd800, 0xdfff, 0xe000, 0xfffd, 0xfffe, 0xffff, 0x10000, 0x10ffff, 0x110000].map(isXmlCodePoint),
     [false, false, false, true, true, true, false, true, true, false, false, true, true, false, false, true, true, false]);
+});
+
+t.test("Evolution's emailmd5 is read only beside its placeholder, and only as 32 hex digits", async (t) => {
+  const hash = '0123456789abcdef0123456789abcdef';
+  const placeholder = parseAddress('EVOLUTIONUSER@her-shop.example');
+  t.equal(evolutionMailboxMd5(placeholder, hash), hash);
+  t.equal(evolutionMailboxMd5(placeholder, hash.toUpperCase()), hash, 'lower-cased');
+  t.equal(evolutionMailboxMd5(placeholder, ` ${hash} `), hash, 'surrounding blanks are no part of it');
+  t.equal(evolutionMailboxMd5(parseAddress('evolutionuser@her-shop.example'), hash), hash, 'the placeholder in any case');
+  for (const bad of [undefined, '', hash.slice(1), `${hash}0`, `${hash.slice(1)}g`, `${hash.slice(2)}%20`, `x${hash}`, 'd41d8cd98f00b204e9800998ecf8427e '.repeat(2)]) {
+    t.equal(evolutionMailboxMd5(placeholder, bad), undefined, `ignored: ${JSON.stringify(bad)}`);
+  }
+  for (const other of [parseAddress('jane@her-shop.example'), parseAddress('EVOLUTIONUSERS@her-shop.example'), undefined]) {
+    t.equal(evolutionMailboxMd5(other, hash), undefined, `no placeholder, no hash: ${other?.address}`);
+  }
+  // GLib's g_compute_checksum_for_string (G_CHECKSUM_MD5): lower-case hex of the UTF-8 bytes.
+  t.equal(addressMd5(''), 'd41d8cd98f00b204e9800998ecf8427e');
+  t.equal(addressMd5('jane@her-shop.example'), createHash('md5').update(Buffer.from('jane@her-shop.example', 'utf8')).digest('hex'));
+});
+
+t.test('readAutoconfigRequest: the placeholder names the domain and no address; the hash names the mailbox', async (t) => {
+  const hash = 'ABCDEF0123456789abcdef0123456789';
+  t.same(readAutoconfigRequest('EVOLUTIONUSER@her-shop.example', 'autoconfig.other.example', hash), { domain: 'her-shop.example', mailboxMd5: hash.toLowerCase() });
+  t.same(readAutoconfigRequest('EVOLUTIONUSER@her-shop.example', undefined, 'nothex'), { domain: 'her-shop.example' }, 'a malformed hash: the domain alone');
+  t.same(readAutoconfigRequest('EVOLUTIONUSER@her-shop.example', undefined), { domain: 'her-shop.example' });
+  const plain = readAutoconfigRequest('jane@her-shop.example', undefined, hash);
+  t.same(plain, { domain: 'her-shop.example', address: parseAddress('jane@her-shop.example') }, 'a real address: the hash is not needed, and not kept');
+  t.same(readAutoconfigRequest(undefined, 'autoconfig.her-shop.example', hash), { domain: 'her-shop.example', address: undefined }, 'no placeholder: no hash');
 });

@@ -3,6 +3,7 @@
 // the serving connection itself or another one on the same file (as `mailconf import` is).
 // On PostgreSQL the same holds through the directory cache and its change feed:
 // test/fleet-cache.test.ts asks two instances over HTTP, answer cache included.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,11 @@ t.test('the key holds every input: no two different questions or directory answe
     answerKey(['settings', 'json', 'ab'], target('a.example'), hit),
     answerKey(['settings', 'jsona', 'b'], target('a.example'), hit),
     answerKey(['autoconfig'], target('a.example'), { ...hit, mailboxLogin: '' }),
+    // Evolution's hash of the mailbox: two hashes never share an answer, nor a hash an address.
+    answerKey(['autoconfig'], { domain: 'a.example', mailboxMd5: '0'.repeat(32) }, hit),
+    answerKey(['autoconfig'], { domain: 'a.example', mailboxMd5: '1'.repeat(32) }, hit),
+    answerKey(['autoconfig'], { domain: 'a.example', mailboxMd5: '0'.repeat(32) }, { ...hit, mailboxLogin: 'x-login' }),
+    answerKey(['autoconfig'], target('a.example', '0'.repeat(32)), hit),
   ];
   t.equal(new Set(keys).size, keys.length, 'every key differs');
   t.equal(answerKey(['autoconfig'], target('a.example', 'x@a.example'), { ...hit }), base, 'equal inputs, equal key');
@@ -153,4 +159,26 @@ t.test('every dialect answers the same from the cache as without it', async (t) 
   }
   const metrics = await cached.app.inject({ url: '/metrics' });
   t.match(metrics.body, new RegExp(`mailconf_answer_cache\\{counter="hits"\\} ${requests.length}\n`), 'the second of each came from the cache');
+});
+
+t.test("Evolution's hashes never share an answer, even when the directory returns the same login for both", async (t) => {
+  // Both mailboxes store the login `self@newbie.example`: for `self` it is only its own
+  // address (no override: the placeholder), for `other` a real override. Only the hash in
+  // the key tells the two apart.
+  const directory = new SqliteDirectory(':memory:');
+  const login = 'self@newbie.example';
+  await directory.importAccounts(
+    [{ ...NEWBIE, mailboxes: [{ address: 'self@newbie.example', login }, { address: 'other@newbie.example', login }] }],
+    { replace: true },
+  );
+  const { app } = await testApp(t, { directory });
+  const md5 = (address: string) => createHash('md5').update(address).digest('hex');
+  const ask = async (address: string) =>
+    usernameOf((await app.inject({ url: `/mail/config-v1.1.xml?emailaddress=EVOLUTIONUSER%40newbie.example&emailmd5=${md5(address)}` })).body);
+  for (let round = 0; round < 2; round++) {
+    t.equal(await ask('self@newbie.example'), '%EMAILADDRESS%', `round ${round}: self`);
+    t.equal(await ask('other@newbie.example'), login, `round ${round}: other`);
+  }
+  const metrics = await app.inject({ url: '/metrics' });
+  t.match(metrics.body, /mailconf_answer_cache\{counter="hits"\} 2\n/, 'the second round came from the cache');
 });

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import t from 'tap';
+import { SqliteDirectory } from '../src/directory/sqlite.js';
+import type { ImportMailbox } from '../src/model/account.js';
 import { autoconfigDialect } from '../src/dialects/autoconfig.js';
 import { Templates } from '../src/templates.js';
 import { storedLoginSettings, UNWRITABLE_LOGINS } from './property/arbitraries.js';
@@ -6,6 +9,13 @@ import { DownDirectory, send, testApp } from './support/app.js';
 
 const PATHS = ['/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml'];
 const q = (address: string) => `?emailaddress=${encodeURIComponent(address)}`;
+
+/** The newbie account (new era) with the given stored mailboxes. */
+async function directoryWith(mailboxes: ImportMailbox[]): Promise<SqliteDirectory> {
+  const d = new SqliteDirectory(':memory:');
+  await d.importAccounts([{ username: 'newbie', created: '2019-10-02', mailServer: null, domains: ['newbie.example'], mailboxes }], { replace: true });
+  return d;
+}
 
 t.test('old-era and new-era accounts get their era host on both paths', async (t) => {
   const { app } = await testApp(t);
@@ -82,7 +92,8 @@ t.test('the address is decoded the way each client sends it', async (t) => {
     ['?emailaddress=first%2Elast%2Dx%40newbie.example', 'first.last-x@newbie.example'], // Delta Chat
     ['?emailaddress=bob+tag@newbie.example', 'bob+tag@newbie.example'], // a raw + is not a space
     ['?emailaddress=Jane%40NewBie.Example', 'Jane@newbie.example'], // domain case ignored
-    ['?emailaddress=EVOLUTIONUSER%40newbie.example&emailmd5=0123456789abcdef0123456789abcdef', 'EVOLUTIONUSER@newbie.example'],
+    // Evolution's own form: the placeholder is no mailbox (the test below), so clients fill in the address.
+    ['?emailaddress=EVOLUTIONUSER%40newbie.example&emailmd5=0123456789abcdef0123456789abcdef', '%EMAILADDRESS%'],
     ['?EmailAddress=jane%40newbie.example&unknown=1', 'jane@newbie.example'],
   ];
   for (const [query, login] of cases) {
@@ -91,6 +102,50 @@ t.test('the address is decoded the way each client sends it', async (t) => {
     t.match(res.body, `<username>${login}</username>`, query);
     t.notMatch(res.body, /%[0-9A-F]{2}/i, 'no percent escapes reach the config');
   }
+});
+
+t.test("Evolution's placeholder form: the stored login of the mailbox whose hash it sends, else the placeholder", async (t) => {
+  const { app } = await testApp(t);
+  const md5 = (address: string) => createHash('md5').update(address.toLowerCase()).digest('hex');
+  const evolution = (domain: string, emailmd5: string) => `${PATHS[0]}?emailaddress=EVOLUTIONUSER%40${domain}&emailmd5=${emailmd5}`;
+  // [real address typed in Evolution, query, the login each client must end up with]
+  const cases: Array<[string, string, string]> = [
+    ['sales@oldtimer-shop.example', evolution('oldtimer-shop.example', md5('sales@oldtimer-shop.example')), 'sales-oldtimer'],
+    ['Sales@Oldtimer-Shop.example', evolution('oldtimer-shop.example', md5('Sales@Oldtimer-Shop.example')), 'sales-oldtimer'], // Evolution lower-cases before hashing
+    ['Sales@oldtimer-shop.example', evolution('oldtimer-shop.example', md5('sales@oldtimer-shop.example').toUpperCase()), 'sales-oldtimer'], // hex in capitals
+    ['other@oldtimer-shop.example', evolution('oldtimer-shop.example', md5('other@oldtimer-shop.example')), 'other@oldtimer-shop.example'], // not stored
+    ['Other@oldtimer-shop.example', evolution('oldtimer-shop.example', md5('sales@oldtimer-shop.example').slice(1)), 'Other@oldtimer-shop.example'], // 31 hex digits
+    ['other@oldtimer-shop.example', evolution('oldtimer-shop.example', `${md5('sales@oldtimer-shop.example')}0`), 'other@oldtimer-shop.example'], // 33
+    ['other@oldtimer-shop.example', evolution('oldtimer-shop.example', 'g'.repeat(32)), 'other@oldtimer-shop.example'], // not hex
+    ['other@oldtimer-shop.example', evolution('oldtimer-shop.example', ''), 'other@oldtimer-shop.example'],
+    ['other@oldtimer-shop.example', `${PATHS[0]}?emailaddress=EVOLUTIONUSER%40oldtimer-shop.example`, 'other@oldtimer-shop.example'], // no hash
+    ['sales@oldtimer-shop.example', `${PATHS[1]}?emailaddress=evolutionuser%40oldtimer-shop.example&emailmd5=${md5('sales@oldtimer-shop.example')}`, 'sales-oldtimer'],
+    // A release that sends the real address beside the hash: the address decides, the hash is not needed.
+    ['sales@oldtimer-shop.example', `${PATHS[0]}?emailaddress=sales%40oldtimer-shop.example&emailmd5=${md5('sales@oldtimer-shop.example')}`, 'sales-oldtimer'],
+    ['jane@oldtimer-shop.example', `${PATHS[0]}?emailaddress=jane%40oldtimer-shop.example&emailmd5=${md5('sales@oldtimer-shop.example')}`, 'jane@oldtimer-shop.example'],
+  ];
+  for (const [typed, url, login] of cases) {
+    const { res, autoconfig } = await send(t, app, { url }, typed);
+    t.equal(res.statusCode, 200, url);
+    t.notMatch(res.body, /EVOLUTIONUSER/i, 'the placeholder address is never written as a login');
+    t.equal(autoconfig!.clients.evolution.incoming?.username, login, `${typed}: Evolution logs in as ${login}`);
+    t.equal(autoconfig!.clients.evolution.outgoing?.username, login);
+    t.equal(autoconfig!.clients.evolution.incoming?.hostname, 'mail123.pair.com');
+  }
+
+  // A hash-named answer is the mailbox's, found or not: private, like an address answer.
+  for (const hash of [md5('sales@oldtimer-shop.example'), md5('other@oldtimer-shop.example')]) {
+    const res = await app.inject({ url: evolution('oldtimer-shop.example', hash) });
+    t.equal(res.headers['cache-control'], 'private, no-store', hash);
+  }
+  // The placeholder names no account on an account-named domain: the address is needed.
+  const named = await app.inject({ url: evolution('pair.com', md5('pairuser@pair.com')), headers: { host: 'autoconfig.pair.com' } });
+  t.equal(named.statusCode, 404);
+  t.match(named.body, /need the email address/);
+  // A stored login that is only the address itself (any case) is no override: the placeholder, as for an unknown one.
+  const { app: own } = await testApp(t, { directory: await directoryWith([{ address: 'self@newbie.example', login: 'Self@NewBie.example' }]) });
+  const self = await own.inject({ url: evolution('newbie.example', md5('self@newbie.example')) });
+  t.match(self.body, '<username>%EMAILADDRESS%</username>');
 });
 
 t.test('logins: per-mailbox override, bare username on account-named domains, else the address', async (t) => {

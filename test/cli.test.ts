@@ -6,7 +6,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import t, { type Test } from 'tap';
+import { applyMigrations, MIGRATIONS } from '../src/directory/migrations.js';
 import { main } from '../src/cli/mailconf.js';
 import { throwAwayDatabase } from './support/postgres.js';
 
@@ -445,8 +447,18 @@ t.test('on PostgreSQL every command answers as on SQLite, once migrated', async 
   }
   const first = await pgRun('migrate');
   t.equal(first.code, 0);
-  t.equal(first.stdout, `${masked}: migrated from schema version 0 to 1 (1 migration: 1 accounts, domains and mailboxes)\n`);
-  t.match((await pgRun('migrate')).stdout, /: schema version 1 is current: nothing to migrate\n$/);
+  t.equal(first.stdout, `${masked}: migrated from schema version 0 to 2 (2 migrations: 1 accounts, domains and mailboxes, 2 mailbox address hashes (Evolution))\n`);
+  t.match((await pgRun('migrate')).stdout, /: schema version 2 is current: nothing to migrate\n$/);
+
+  // A directory of the release before (version 1) is refused, then brought up by migrate alone.
+  const older = await db.freshSchema();
+  const client = new pg.Client({ connectionString: older });
+  await client.connect();
+  await applyMigrations(client, MIGRATIONS.filter((m) => m.version === 1));
+  await client.end();
+  failsWithOneLine(t, await mailconf(['lookup', 'a@her-shop.example', '--directory', older]), 1, /has schema version 1, this mailconf needs 2: run "mailconf migrate" first$/);
+  const upgraded = await mailconf(['migrate', '--directory', older]);
+  t.match(upgraded.stdout, /: migrated from schema version 1 to 2 \(1 migration: 2 mailbox address hashes \(Evolution\)\)\n$/);
 
   // The same commands on both backends, compared line for line (the directory named alike).
   const conflict = w.writeFile({ accounts: [{ username: 'innocent', created: '2022-01-01', domains: ['innocent.example'] }, { username: 'thief', created: '2022-01-01', domains: ['her-shop.example'] }] });

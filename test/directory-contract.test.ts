@@ -14,7 +14,8 @@ import { instanceSecret } from '../src/config/secret.js';
 import { DirectoryError, ImportConflictError, type Directory } from '../src/directory/directory.js';
 import { applyMigrations, MIGRATIONS, SCHEMA_VERSION, schemaProblem } from '../src/directory/migrations.js';
 import { migrateBackend, openBackend } from '../src/directory/open.js';
-import { BY_DOMAIN, BY_USERNAME } from '../src/directory/postgres.js';
+import { BY_DOMAIN, BY_DOMAIN_MD5, BY_USERNAME, BY_USERNAME_MD5 } from '../src/directory/postgres.js';
+import { addressMd5 } from '../src/model/address.js';
 import { maskDirectoryUrl, parseDirectoryUrl } from '../src/directory/url.js';
 import { defaultProvider } from '../src/policy/provider-profile.js';
 import { account, ALICE, BOB, caught, collect } from './support/directory-fixtures.js';
@@ -131,6 +132,27 @@ function contract(t: Test, backend: Backend): void {
     t.equal((await dir.findByUsername('alice', 'bob@pair.com'))?.mailboxLogin, null);
     t.equal(await dir.findByUsername('carol'), undefined, 'unknown username');
     t.equal(await dir.findByUsername('bob.example'), undefined, 'a domain is not a username');
+  });
+
+  t.test("a mailbox named by its address's MD5 (Evolution) finds the same login, by the account that serves the name", async (t) => {
+    const { dir } = await backend.fresh(t);
+    await dir.importAccounts([ALICE, BOB], { replace: false });
+    const md5 = (address: string) => ({ md5: addressMd5(address) });
+    const aliceAccount = { username: 'alice', created: '2009-03-14', mailServer: 123 };
+    t.same(await dir.findByDomain('alice.example', md5('info@alice.example')), { account: aliceAccount, mailboxLogin: 'alice-info' });
+    t.same(await dir.findByDomain('alice-shop.example', md5('sales@alice-shop.example')), { account: aliceAccount, mailboxLogin: 'alice-sales' });
+    t.same(await dir.findByDomain('alice.example', md5('nobody@alice.example')), { account: aliceAccount, mailboxLogin: null }, 'unknown hash: the account, no login');
+    t.same(await dir.findByDomain('alice.example', md5('INFO@alice.example')), { account: aliceAccount, mailboxLogin: null }, 'the hash of the lower-cased address only');
+    t.equal((await dir.findByDomain('bob.example', md5('info@alice.example')))?.mailboxLogin, null, "another account's login is never returned");
+    t.equal(await dir.findByDomain('nobody.example', md5('info@nobody.example')), undefined, 'unknown domain');
+    t.same(await dir.findByUsername('bob', md5('bob@pair.com')), { account: { username: 'bob', created: '2020-02-02', mailServer: null }, mailboxLogin: 'bob' });
+    t.equal((await dir.findByUsername('alice', md5('bob@pair.com')))?.mailboxLogin, null);
+    t.equal((await dir.findByDomain('alice.example', { md5: 'info@alice.example' }))?.mailboxLogin, null, 'an address is no hash');
+
+    // Re-imports keep the hashes true: a moved or renamed mailbox answers by its new address only.
+    await dir.importAccounts([account('alice', ['alice.example'], [{ address: 'hello@alice.example', login: 'alice-hello' }], { created: '2009-03-14', mailServer: 123 })], { replace: false });
+    t.equal((await dir.findByDomain('alice.example', md5('info@alice.example')))?.mailboxLogin, null, 'a removed mailbox is gone from the index');
+    t.equal((await dir.findByDomain('alice.example', md5('hello@alice.example')))?.mailboxLogin, 'alice-hello');
   });
 
   t.test('upsert by username replaces the domains and mailboxes of the accounts given', async (t) => {
@@ -317,6 +339,29 @@ t.test('postgres', async (t) => {
     t.same(await migrateBackend('sqlite::memory:'), { backend: 'sqlite', description: 'sqlite::memory:' }, 'SQLite: nothing to migrate');
   });
 
+  t.test('migration 2 adds, fills and indexes the address hashes of a version-1 directory; the release before keeps writing', async (t) => {
+    const url = await db.freshSchema();
+    await withClient(url, (c) => applyMigrations(c, MIGRATIONS.filter((m) => m.version === 1)));
+    t.match((await caught(openBackend(url, { mustExist: true }))).message, /has schema version 1, this mailconf needs 2: run "mailconf migrate" first/, 'version 1: refused for serving');
+    // Rows as the release before wrote them (it names no hash column).
+    await withClient(url, async (c) => {
+      await c.query("INSERT INTO accounts (username, created, mail_server) VALUES ('alice', '2009-03-14', 123)");
+      await c.query("INSERT INTO domains (domain, account_id) SELECT 'alice.example', id FROM accounts");
+      await c.query("INSERT INTO mailboxes (address, account_id, login) SELECT 'info@alice.example', id, 'alice-info' FROM accounts");
+    });
+    const result = await migrateBackend(url);
+    t.match(result, { backend: 'postgres', from: 1, to: 2 });
+    t.same(result.backend === 'postgres' && result.applied.map((m) => m.version), [2]);
+    const { directory } = await openBackend(url, { mustExist: true });
+    t.teardown(() => directory.close());
+    t.equal((await directory.findByDomain('alice.example', { md5: addressMd5('info@alice.example') }))?.mailboxLogin, 'alice-info', 'filled for existing rows');
+    // The release before, still running during a rolling deployment, inserts as it always did.
+    await withClient(url, (c) => c.query("INSERT INTO mailboxes (address, account_id, login) SELECT 'new@alice.example', id, 'alice-new' FROM accounts"));
+    t.equal((await directory.findByDomain('alice.example', { md5: addressMd5('new@alice.example') }))?.mailboxLogin, 'alice-new', 'computed for its rows too');
+    const index = await withClient(url, (c) => c.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'mailboxes_by_md5'"));
+    t.match(index.rows[0]?.indexdef, /\(address_md5, account_id\)/, 'indexed');
+  });
+
   t.test('a schema older than the code is refused for serving; a newer one is accepted', async (t) => {
     const url = await db.freshSchema();
     for (const mode of ['fail', 'create-empty', 'load-demo'] as const) {
@@ -331,7 +376,9 @@ t.test('postgres', async (t) => {
     t.match((await caught(openBackend(url, { mustExist: false }))).message, /run "mailconf migrate"/, 'versions not recorded: refused');
     // The tables are there but not recorded: migrate fails (the schema is not what it would make) and changes nothing.
     t.type(await caught(migrateBackend(url)), DirectoryError);
-    await withClient(url, (c) => c.query("INSERT INTO schema_migrations (version, name) VALUES (1, 'restored')"));
+    await withClient(url, (c) =>
+      c.query("INSERT INTO schema_migrations (version, name) SELECT v, 'restored' FROM unnest($1::int[]) AS v", [MIGRATIONS.map((m) => m.version)]),
+    );
 
     t.equal(schemaProblem(1, 'D', 2)?.message, 'directory D has schema version 1, this mailconf needs 2: run "mailconf migrate" first');
     t.equal(schemaProblem(2, 'D', 2), undefined);
@@ -429,12 +476,20 @@ t.test('postgres', async (t) => {
     await directory.importAccounts(bulk, { replace: false });
     await withClient(url, async (c) => {
       await c.query('ANALYZE');
-      for (const [name, sql, key] of [['byDomain', BY_DOMAIN, 'user1-0.example'], ['byUsername', BY_USERNAME, 'user1']] as const) {
-        const plan = JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) ${sql}`, [key, 'info@user1-0.example'])).rows[0]['QUERY PLAN']);
+      const hash = addressMd5('info@user1-0.example');
+      const lookups = [
+        ['byDomain', BY_DOMAIN, 'user1-0.example', 'info@user1-0.example'],
+        ['byUsername', BY_USERNAME, 'user1', 'info@user1-0.example'],
+        ['byDomainMd5', BY_DOMAIN_MD5, 'user1-0.example', hash],
+        ['byUsernameMd5', BY_USERNAME_MD5, 'user1', hash],
+      ] as const;
+      for (const [name, sql, key, mailbox] of lookups) {
+        const plan = JSON.stringify((await c.query(`EXPLAIN (FORMAT JSON) ${sql}`, [key, mailbox])).rows[0]['QUERY PLAN']);
         t.notMatch(plan, /Seq Scan/, `${name}: no sequential scan`);
-        t.match(plan, name === 'byDomain' ? /"Index Name":"domains_pkey"/ : /"Index Name":"accounts_username_key"/, `${name}: by its unique index`);
-        // By the address, or among the account's few mailboxes: either is an index probe.
-        t.match(plan, /"Index Name":"mailboxes_(pkey|by_account)"/, `${name}: the login by an index of mailboxes`);
+        t.match(plan, name.startsWith('byDomain') ? /"Index Name":"domains_pkey"/ : /"Index Name":"accounts_username_key"/, `${name}: by its unique index`);
+        // By the address (or its hash), or among the account's few mailboxes: either is an index probe.
+        t.match(plan, name.endsWith('Md5') ? /"Index Name":"mailboxes_(by_md5|by_account)"/ : /"Index Name":"mailboxes_(pkey|by_account)"/, `${name}: the login by an index of mailboxes`);
+        t.equal((await c.query(sql, [key, mailbox])).rows[0]?.mailboxLogin, 'user1', `${name}: finds the login`);
       }
     });
   });

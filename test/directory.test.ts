@@ -12,6 +12,7 @@ import type { ImportAccount } from '../src/model/account.js';
 import { parseImportFile } from '../src/accounts/accounts-file.js';
 import { DEMO_FILE, openDirectory } from '../src/accounts/open.js';
 import { SqliteDirectory } from '../src/directory/sqlite.js';
+import { addressMd5 } from '../src/model/address.js';
 import { defaultProvider } from '../src/policy/provider-profile.js';
 import { account, ALICE, BOB, caught } from './support/directory-fixtures.js';
 
@@ -60,18 +61,18 @@ t.test('lookups use the primary keys and indexes (no table scans at any size)', 
   await dir.importAccounts(bulk, { replace: false });
 
   // The SQL the directory really runs, not a copy of it.
-  const sqlOf = (name: 'byDomain' | 'byUsername'): string => {
+  const sqlOf = (name: 'byDomain' | 'byUsername' | 'byDomainMd5' | 'byUsernameMd5'): string => {
     const statement = (dir as unknown as Record<string, { source?: unknown } | undefined>)[name];
     if (typeof statement?.source !== 'string') {
       throw new Error(`SqliteDirectory.${name} is no longer a prepared statement: update this test`);
     }
     return statement.source;
   };
-  const lookups = { byDomain: sqlOf('byDomain'), byUsername: sqlOf('byUsername') };
-  t.match(lookups.byDomain, /mailboxes/, 'the domain lookup includes the mailbox login subquery');
-  t.match(lookups.byUsername, /mailboxes/, 'the username lookup includes the mailbox login subquery');
+  const lookups = { byDomain: sqlOf('byDomain'), byUsername: sqlOf('byUsername'), byDomainMd5: sqlOf('byDomainMd5'), byUsernameMd5: sqlOf('byUsernameMd5') };
+  for (const [name, sql] of Object.entries(lookups)) t.match(sql, /mailboxes/, `${name} includes the mailbox login subquery`);
 
-  const params = { domain: 'user1-1.example', username: 'user1', address: 'info@user1-1.example' };
+  const params = { domain: 'user1-1.example', username: 'user1', address: 'info@user1-1.example', md5: addressMd5('info@user1-1.example') };
+  const byHash = (name: string) => name.endsWith('Md5');
   for (const analyzed of [false, true]) {
     if (analyzed) {
       const w = new Database(path);
@@ -80,11 +81,12 @@ t.test('lookups use the primary keys and indexes (no table scans at any size)', 
     }
     const db = new Database(path, { readonly: true, fileMustExist: true });
     for (const [name, sql] of Object.entries(lookups)) {
-      const plan = db.prepare<[typeof params], { id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all(params);
+      const bound = byHash(name) ? { domain: params.domain, username: params.username, md5: params.md5 } : { domain: params.domain, username: params.username, address: params.address };
+      const plan = db.prepare<[typeof bound], { id: number; parent: number; detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all(bound);
       const details = plan.map((p) => p.detail);
       const label = `${name}${analyzed ? ' (after ANALYZE)' : ''}`;
       t.notOk(details.some((d) => /^SCAN\b/.test(d)), `${label}: no full scan`, { plan: details });
-      if (name === 'byDomain') {
+      if (name.startsWith('byDomain')) {
         t.ok(details.some((d) => /^SEARCH \S+ USING PRIMARY KEY \(domain=\?\)/.test(d)), `${label}: domains by primary key`, { plan: details });
         t.ok(details.some((d) => /^SEARCH \S+ USING INTEGER PRIMARY KEY \(rowid=\?\)/.test(d)), `${label}: accounts by id`, { plan: details });
       } else {
@@ -95,17 +97,81 @@ t.test('lookups use the primary keys and indexes (no table scans at any size)', 
       const sub = plan.find((p) => /SCALAR SUBQUERY/.test(p.detail));
       t.ok(sub, `${label}: mailbox login is a subquery`, { plan: details });
       const inner = plan.filter((p) => p.parent === sub?.id).map((p) => p.detail);
-      t.ok(
-        inner.length > 0 && inner.every((d) => /^SEARCH \S+ USING (PRIMARY KEY \(address=\?\)|(COVERING )?INDEX )/.test(d)),
-        `${label}: mailbox login by primary key or index`,
-        { plan: details },
-      );
+      if (byHash(name)) {
+        // The hash names no primary key: only its own index finds it without a scan.
+        t.ok(
+          inner.length > 0 && inner.every((d) => /^SEARCH \S+ USING INDEX mailboxes_by_md5 \(address_md5=\? AND account_id=\?\)/.test(d)),
+          `${label}: mailbox login by the hash index`,
+          { plan: details },
+        );
+      } else {
+        t.ok(
+          inner.length > 0 && inner.every((d) => /^SEARCH \S+ USING (PRIMARY KEY \(address=\?\)|(COVERING )?INDEX )/.test(d)),
+          `${label}: mailbox login by primary key or index`,
+          { plan: details },
+        );
+      }
       // And the statement answers what it should.
-      const row = db.prepare<[typeof params], { mailboxLogin: string | null }>(sql).get({ ...params, address: 'info@user1-0.example' });
+      const asked = byHash(name) ? { ...bound, md5: addressMd5('info@user1-0.example') } : { ...bound, address: 'info@user1-0.example' };
+      const row = db.prepare<[typeof asked], { mailboxLogin: string | null }>(sql).get(asked);
       t.equal(row?.mailboxLogin, 'user1', `${label}: finds the login`);
     }
     db.close();
   }
+});
+
+// The schema of the release before the hash index, exactly as it made its files.
+const SCHEMA_BEFORE_MD5 = `
+CREATE TABLE accounts (id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, created TEXT NOT NULL, mail_server INTEGER);
+CREATE TABLE domains (domain TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE) WITHOUT ROWID;
+CREATE INDEX domains_by_account ON domains(account_id);
+CREATE TABLE mailboxes (address TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE, login TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX mailboxes_by_account ON mailboxes(account_id);
+`;
+
+t.test('a file of the schema before the hash index is upgraded in place when opened', async (t) => {
+  const path = join(t.testdir(), 'directory.db');
+  const old = new Database(path);
+  old.exec(SCHEMA_BEFORE_MD5);
+  old.exec(`INSERT INTO accounts (id, username, created, mail_server) VALUES (1, 'alice', '2009-03-14', 123);
+    INSERT INTO domains VALUES ('alice.example', 1);
+    INSERT INTO mailboxes VALUES ('info@alice.example', 1, 'alice-info'), ('sales@alice.example', 1, 'alice-sales');`);
+  old.close();
+
+  const dir = new SqliteDirectory(path, { mustExist: true });
+  t.teardown(() => dir.close());
+  t.equal((await dir.findByDomain('alice.example', { md5: addressMd5('sales@alice.example') }))?.mailboxLogin, 'alice-sales', 'the hash finds a mailbox stored before');
+  t.equal((await dir.findByDomain('alice.example', 'info@alice.example'))?.mailboxLogin, 'alice-info', 'address lookups unchanged');
+  const check = new Database(path, { readonly: true });
+  t.same(
+    check.prepare('SELECT address, address_md5 AS md5 FROM mailboxes ORDER BY address').all(),
+    ['info@alice.example', 'sales@alice.example'].map((address) => ({ address, md5: addressMd5(address) })),
+    'every row has its hash',
+  );
+  t.ok(check.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'mailboxes_by_md5'").get(), 'the index is made');
+  check.close();
+
+  // The release before keeps importing into the upgraded file (it names no hash column);
+  // the next open fills what it left empty.
+  const before = new Database(path);
+  before.exec("INSERT INTO mailboxes (address, account_id, login) VALUES ('new@alice.example', 1, 'alice-new')");
+  before.close();
+  await dir.close();
+  const again = new SqliteDirectory(path, { mustExist: true });
+  t.teardown(() => again.close());
+  t.equal((await again.findByDomain('alice.example', { md5: addressMd5('new@alice.example') }))?.mailboxLogin, 'alice-new');
+  t.equal((await again.findByDomain('alice.example', { md5: addressMd5('nobody@alice.example') }))?.mailboxLogin, null);
+});
+
+t.test('the lookup memo keeps a hash apart from an address', async (t) => {
+  const { dir } = await fresh(t);
+  // A mailbox whose address is, letter for letter, another mailbox's hash.
+  const hash = addressMd5('info@alice.example');
+  await dir.importAccounts([account('alice', ['alice.example'], [{ address: 'info@alice.example', login: 'by-hash' }, { address: `${hash}@alice.example`, login: 'by-address' }])], { replace: false });
+  t.equal((await dir.findByDomain('alice.example', `${hash}@alice.example`))?.mailboxLogin, 'by-address');
+  t.equal((await dir.findByDomain('alice.example', { md5: hash }))?.mailboxLogin, 'by-hash');
+  t.equal((await dir.findByDomain('alice.example', hash))?.mailboxLogin, null, 'a bare hash as an address finds nothing');
+  t.equal((await dir.findByDomain('alice.example', { md5: addressMd5(`${hash}@alice.example`) }))?.mailboxLogin, 'by-address');
 });
 
 t.test('openDirectory', async (t) => {

@@ -2,6 +2,7 @@
 // address in some letter case) and one it does not know must get byte-identical answers in
 // every dialect, for every spelling of the address, once the typed address itself is masked.
 // The one documented exception is a stored login override that really differs.
+import { createHash } from 'node:crypto';
 import t from 'tap';
 import { renderSVG } from 'uqr';
 import { QR_OPTIONS } from '../src/dialects/settings-page.js';
@@ -125,4 +126,35 @@ t.test('a real login override is the documented exception', async (t) => {
   const { app } = await testApp(t, { directory: d });
   const res = await app.inject({ url: `/mail/config-v1.1.xml?emailaddress=KNOWN%40${DOMAIN}` });
   t.match(res.body, '<username>known-imap</username>');
+});
+
+t.test("Evolution's hash of a stored mailbox and of an unknown one answer alike; a real override differs only in the login", async (t) => {
+  const d = await directory();
+  const { app } = await testApp(t, { directory: d, env: { RATE_LIMIT_MAX: '100000' } });
+  const md5 = (address: string) => createHash('md5').update(address.toLowerCase()).digest('hex');
+  const ask = async (path: string, hash: string) => {
+    const res = await app.inject({ url: `${path}?emailaddress=EVOLUTIONUSER%40${DOMAIN}&emailmd5=${hash}`, headers: { host: 'mailconf.pair-test.example' } });
+    return masked(res, 'EVOLUTIONUSER');
+  };
+  for (const path of ['/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml']) {
+    const unknown = await ask(path, md5(`xnown@${DOMAIN}`));
+    t.equal(unknown.status, 200);
+    // Stored logins that are only the address itself, in any case: no override, no difference.
+    for (const stored of [`known@${DOMAIN}`, `other@${DOMAIN}`, `OTHER@${DOMAIN}`]) t.same(await ask(path, md5(stored)), unknown, `${path}: ${stored} and an unknown mailbox are indistinguishable`);
+    t.same(await ask(path, md5(`xnown@${DOMAIN}`).toUpperCase()), unknown, 'the hash in capitals: the same');
+  }
+
+  await d.importAccounts(
+    [{ username: 'enumacct', created: '2019-01-01', mailServer: null, domains: [DOMAIN], mailboxes: [{ address: `known@${DOMAIN}`, login: 'known-imap' }] }],
+    { replace: true },
+  );
+  const unknown = await ask('/mail/config-v1.1.xml', md5(`xnown@${DOMAIN}`));
+  const known = await ask('/mail/config-v1.1.xml', md5(`known@${DOMAIN}`));
+  t.match(known.body, '<username>known-imap</username>');
+  t.match(unknown.body, '<username>%EMAILADDRESS%</username>');
+  t.same(
+    { ...known, body: known.body.replaceAll('known-imap', 'LOGIN') },
+    { ...unknown, body: unknown.body.replaceAll('%EMAILADDRESS%', 'LOGIN'), headers: { ...unknown.headers, 'content-length': known.headers['content-length'] } },
+    'the same status, headers and shape: only the login differs',
+  );
 });

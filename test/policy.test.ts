@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { Account } from '../src/model/account.js';
+import { addressMd5 } from '../src/model/address.js';
 import { calendarDate, parseCreated } from '../src/model/dates.js';
 import { eraOf } from '../src/policy/era.js';
 import { hostFor, loginFor, settingsFor } from '../src/policy/settings.js';
@@ -74,6 +75,20 @@ t.test('login rules', async (t) => {
   t.equal(loginFor({ account: a, domain: 'shop.example', address: 'jane@shop.example', mailboxLogin: 'Jane@Shop.Example' }, pair), 'jane@shop.example');
   t.equal(loginFor({ account: a, domain: 'pair.com', address: 'ACCT@pair.com', mailboxLogin: 'ACCT' }, pair), 'acct');
   t.equal(loginFor({ account: a, domain: 'shop.example', address: 'JANE@shop.example', mailboxLogin: 'jane' }, pair), 'jane', 'a real override still wins');
+});
+
+t.test("login rules for a mailbox named by its hash (Evolution's emailmd5)", async (t) => {
+  const a = account({ created: '2015-01-01' });
+  const jane = addressMd5('jane@shop.example');
+  const byHash = (mailboxLogin: string | null) => loginFor({ account: a, domain: 'shop.example', address: null, mailboxLogin, mailboxMd5: jane }, pair);
+  t.equal(byHash('jane-x'), 'jane-x', 'a stored login wins');
+  t.equal(byHash(null), null, 'none stored: the client fills in the address');
+  t.equal(byHash('Jane@Shop.Example'), null, 'a stored login that is only the address itself is no override');
+  t.equal(byHash('other@shop.example'), 'other@shop.example', "another address is an override");
+  const settings = settingsFor({ account: a, domain: 'shop.example', mailboxLogin: 'jane-x', mailboxMd5: jane }, pair);
+  t.match(settings, { ok: true, settings: { address: null, login: 'jane-x', namedByHash: true } });
+  const plain = settingsFor({ account: a, domain: 'shop.example' }, pair);
+  t.notOk(plain.ok && 'namedByHash' in plain.settings, 'no hash: not marked');
 });
 
 t.test('settings: server order, ports, security and limits', async (t) => {

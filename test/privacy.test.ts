@@ -1,7 +1,9 @@
 // Privacy: the real server, logging at its most verbose level, is sent every dialect with
 // addresses (known, unknown, malformed, with characters XML forbids, on the account-named
-// domain), credentials and cookies, and hostile bodies. Afterwards no email address, local
-// part, Authorization or Cookie value may appear anywhere in what it wrote.
+// domain), Evolution's address hashes, credentials and cookies, and hostile bodies.
+// Afterwards no email address, local part, address hash, Authorization or Cookie value may
+// appear anywhere in what it wrote.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import t from 'tap';
 import { startServer, waitFor } from './support/server.js';
@@ -10,7 +12,11 @@ import { startServer, waitFor } from './support/server.js';
 const LOCAL = 'zqxmailbox';
 const SECRET_AUTH = 'Basic enF4dXNlcjp6cXhwYXNzd29yZA==';
 const SECRET_COOKIE = 'zqxsession=zqxcookievalue';
-const MARKERS = [LOCAL, 'zqxpassword', 'enF4dXNlcjp6cXhwYXNzd29yZA', 'zqxsession', 'zqxcookievalue', 'zqxentity', 'zqxschema'];
+// Evolution's emailmd5: a hash anyone can compute from the address, so as telling as the
+// address itself (one of a stored mailbox, one of an unknown one, one malformed).
+const EVOLUTION_HASHES = [`${LOCAL}@her-shop.example`, 'sales@oldtimer-shop.example'].map((a) => createHash('md5').update(a).digest('hex'));
+const MALFORMED_HASH = 'abcdef0123456789abcdef0123456789zqxhash';
+const MARKERS = [LOCAL, 'zqxpassword', 'enF4dXNlcjp6cXhwYXNzd29yZA', 'zqxsession', 'zqxcookievalue', 'zqxentity', 'zqxschema', ...EVOLUTION_HASHES, MALFORMED_HASH];
 
 const q = encodeURIComponent;
 const pox = (address: string, schema = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a') =>
@@ -51,6 +57,13 @@ const CASES: Case[] = [
   { method: 'POST', path: '/autodiscover/autodiscover.xml', body: pox(`${LOCAL}@her-shop.example`, 'urn:zqxschema\uFFFF') },
   { method: 'POST', path: '/autodiscover/autodiscover.xml', body: `<Autodiscover><Request><EMailAddress>${LOCAL}@her-shop.example` },
   { method: 'POST', path: '/autodiscover/autodiscover.xml', body: `<!DOCTYPE x [<!ENTITY zqxentity "${LOCAL}">]><x>&zqxentity;</x>` },
+  ...[...EVOLUTION_HASHES, MALFORMED_HASH].flatMap((hash): Case[] =>
+    ['her-shop.example', 'oldtimer-shop.example', 'pair.com', 'unknown-domain.example'].flatMap((domain): Case[] => [
+      { path: `/mail/config-v1.1.xml?emailaddress=EVOLUTIONUSER%40${domain}&emailmd5=${hash}` },
+      { path: `/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=EVOLUTIONUSER%40${domain}&emailmd5=${hash.toUpperCase()}` },
+      { path: `/mail/config-v1.1.xml?emailaddress=${q(`${LOCAL}@${domain}`)}&emailmd5=${hash}` },
+    ]),
+  ),
   { method: 'PUT', path: `/mail/config-v1.1.xml?emailaddress=${q(addresses[0]!)}` },
   { path: `/mail/config-v1.1.xml?emailaddress=${q(addresses[0]!)}&x=%E0%A4%A` },
   { path: `/${LOCAL}@her-shop.example` },

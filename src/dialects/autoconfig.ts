@@ -3,7 +3,7 @@
 // the request reader, the view for templates/autoconfig.xml.hbs, and the answer for every
 // Resolution.
 import { AUTOCONFIG_LABEL } from '../links.js';
-import { domainFromHost, parseAddress, type MailTarget } from '../model/address.js';
+import { domainFromHost, evolutionMailboxMd5, isEvolutionPlaceholder, parseAddress, type MailTarget } from '../model/address.js';
 import type { Resolution } from '../pipeline/lookup.js';
 import type { MailSettings, Security, ServerSettings } from '../policy/settings.js';
 import { MAILBOX_PRIVATE, textAnswer, textFailure, xmlAnswer, type Answer } from './answer.js';
@@ -48,11 +48,28 @@ export const ADDRESS_PLACEHOLDER = '%EMAILADDRESS%';
  * (`autoconfig.<domain>` or `<domain>` for the .well-known path). A malformed address
  * (including one with characters XML cannot hold) counts as absent: the Host still names
  * the domain, and the answer then names no mailbox.
+ *
+ * Evolution's placeholder form, `emailaddress=EVOLUTIONUSER@<domain>&emailmd5=<md5>`,
+ * names its domain and no address: the mailbox is named by the hash alone (a malformed
+ * hash: by nothing). The placeholder is never taken for a mailbox, so it is never echoed
+ * as a login: GNOME/evolution src/mail/e-mail-autoconfig.c (`mail_autoconfig_parse_text`)
+ * substitutes only %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN% in the answer, with
+ * the address the user typed, and has no rule for `EVOLUTIONUSER`: a literal
+ * `EVOLUTIONUSER@<domain>` would become the account's login as it stands.
  */
-export function readAutoconfigRequest(emailaddress: string | undefined, host: string | undefined): MailTarget | undefined {
-  const address = parseAddress(emailaddress);
-  const domain = address?.domain ?? domainFromHost(host, [AUTOCONFIG_LABEL]);
-  return domain ? { domain, address } : undefined;
+export function readAutoconfigRequest(
+  emailaddress: string | undefined,
+  host: string | undefined,
+  emailmd5?: string | undefined,
+): MailTarget | undefined {
+  const parsed = parseAddress(emailaddress);
+  const domain = parsed?.domain ?? domainFromHost(host, [AUTOCONFIG_LABEL]);
+  if (!domain) return undefined;
+  if (parsed && isEvolutionPlaceholder(parsed)) {
+    const mailboxMd5 = evolutionMailboxMd5(parsed, emailmd5);
+    return mailboxMd5 ? { domain, mailboxMd5 } : { domain };
+  }
+  return { domain, address: parsed };
 }
 
 /**
@@ -124,9 +141,10 @@ export function autoconfigDialect(templates: TemplateSource, mxDomains: readonly
           // Stored data that cannot be written (text XML cannot hold, a login clients would
           // rewrite) is data no answer can be made from, like data that gives no host.
           if (username === undefined || !isXmlSafe(view)) return textFailure('data-error');
-          // With an address, the answer names the mailbox's login; without, it is the
-          // domain's and names none (the placeholder).
-          return xmlAnswer(200, template(view), resolution.settings.address === null ? undefined : MAILBOX_PRIVATE);
+          // With an address (or Evolution's hash of one), the answer is the mailbox's, found
+          // or not; without, it is the domain's and names none (the placeholder).
+          const mailbox = resolution.settings.address !== null || resolution.settings.namedByHash === true;
+          return xmlAnswer(200, template(view), mailbox ? MAILBOX_PRIVATE : undefined);
         }
         case 'address-required':
           return textAnswer(404, 'Mail settings for this domain need the email address (?emailaddress=)');

@@ -5,11 +5,11 @@
 // every lookup asks the backend, and the cache answers only for a backend that fails.
 import type { Account } from '../model/account.js';
 import type { ChangeFeed, DirectoryChange } from './changes.js';
-import type { DirectoryHit, DirectoryReader } from './directory.js';
+import type { DirectoryHit, DirectoryReader, MailboxKey } from './directory.js';
 import { SegmentedLru } from '../support/segmented-lru.js';
 
 export interface CacheOptions {
-  /** Found answers kept at most (one per lookup kind, name and mailbox address). */
+  /** Found answers kept at most (one per lookup kind, name and mailbox address or hash). */
   maxEntries: number;
   /** "Unknown domain / username" answers kept at most, apart from the found ones. */
   maxNegativeEntries: number;
@@ -75,8 +75,9 @@ interface Entry {
 
 /**
  * The cache. Key design:
- * - A found answer is keyed by (kind, name, address): the stored login depends on the
- *   address, and an answer for one address never stands for another.
+ * - A found answer is keyed by (kind, name, mailbox): the stored login depends on the
+ *   address (or on Evolution's hash of one, keyed apart), and an answer for one address
+ *   never stands for another.
  * - An unknown name is one entry per (kind, name), whatever the address (a backend finds
  *   no row for an unknown name with any address), in a pool of its own: endless unknown
  *   domains or usernames push out only other unknown names, never a found answer.
@@ -137,12 +138,12 @@ export class CachedDirectory implements DirectoryReader {
     this.unsubscribe = this.options.changes?.subscribe((change) => this.invalidate(change)) ?? (() => {});
   }
 
-  findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined> {
-    return this.lookup('domain', domain, address);
+  findByDomain(domain: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined> {
+    return this.lookup('domain', domain, mailbox);
   }
 
-  findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined> {
-    return this.lookup('username', username, address);
+  findByUsername(username: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined> {
+    return this.lookup('username', username, mailbox);
   }
 
   /** Always the backend: health must report the real directory, not the cache. */
@@ -199,7 +200,7 @@ export class CachedDirectory implements DirectoryReader {
     this.counters.invalidatedEntries += before - (this.found.size + this.unknown.size);
   }
 
-  private async lookup(kind: Kind, name: string, address: string | undefined): Promise<DirectoryHit | undefined> {
+  private async lookup(kind: Kind, name: string, address: MailboxKey | undefined): Promise<DirectoryHit | undefined> {
     if (this.closed) throw new Error(`directory ${this.description} is closed`);
     const key = entryKey(kind, name, address);
     const cached = this.cached(kind, name, key);
@@ -240,7 +241,7 @@ export class CachedDirectory implements DirectoryReader {
   }
 
   /** One backend call per answer at a time: concurrent misses for the same key share it. */
-  private fetch(kind: Kind, name: string, address: string | undefined, key: string): Promise<DirectoryHit | undefined> {
+  private fetch(kind: Kind, name: string, address: MailboxKey | undefined, key: string): Promise<DirectoryHit | undefined> {
     const running = this.inflight.get(key);
     if (running) {
       this.counters.coalesced++;
@@ -340,8 +341,10 @@ function nameKey(kind: Kind, name: string): string {
   return JSON.stringify([kind, name]);
 }
 
-function entryKey(kind: Kind, name: string, address: string | undefined): string {
-  return JSON.stringify([kind, name, address ?? null]);
+// A hashed mailbox is keyed apart from any address: `["domain","d","x"]` against
+// `["domain","d",{"md5":"x"}]`, so a hash never stands for an address, nor one hash for another.
+function entryKey(kind: Kind, name: string, mailbox: MailboxKey | undefined): string {
+  return JSON.stringify([kind, name, mailbox === undefined ? null : typeof mailbox === 'string' ? mailbox : { md5: mailbox.md5 }]);
 }
 
 /** A copy for each caller: nobody can alter the cached answer through the one they were given. */

@@ -26,13 +26,28 @@ export class ImportConflictError extends Error {}
 /** Raised when a directory URL names no usable backend, or its store cannot be opened. */
 export class DirectoryError extends Error {}
 
+/**
+ * A mailbox named by the MD5 of its address instead of the address: Evolution's `emailmd5`
+ * (model/address.ts `addressMd5`, `evolutionMailboxMd5`). The
+ * directory keeps an index of these hashes beside the addresses it stores.
+ */
+export interface HashedMailbox {
+  readonly md5: string;
+}
+
+/** The mailbox a lookup asks the stored login of: its address (lower-case), or its address's hash. */
+export type MailboxKey = string | HashedMailbox;
+
 export interface DirectoryReader {
   /** A human-readable name of where the data lives, for logs (never a password). */
   readonly description: string;
-  /** The account that owns `domain` (lower-case), with the login stored for `address`. */
-  findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined>;
-  /** The account named `username` (lower-case), for account-named domains. */
-  findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined>;
+  /**
+   * The account that owns `domain` (lower-case), with the login stored for `mailbox`: the
+   * mailbox of that account whose address is `mailbox`, or whose address hashes to `mailbox.md5`.
+   */
+  findByDomain(domain: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined>;
+  /** The account named `username` (lower-case), for account-named domains; `mailbox` as above. */
+  findByUsername(username: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined>;
   /** Resolves when the directory answers queries; rejects when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -39,6 +39,21 @@ CREATE TABLE mailboxes (
 CREATE INDEX mailboxes_by_account ON mailboxes(account_id);
 `,
   },
+  // Evolution names a mailbox by the MD5 of its lower-cased address (model/address.ts).
+  // A stored generated column: added and filled for every existing row by this one
+  // statement (PostgreSQL rewrites the table), and computed on every later insert, so the
+  // release before it, whose imports name only (address, account_id, login), keeps
+  // working, and no writer can forget it. md5() hashes the text's bytes (UTF-8 in a UTF-8
+  // database) to lower-case hex, as model/address.ts `addressMd5` does; it is immutable,
+  // as a generated column requires (PostgreSQL docs, "Generated Columns").
+  {
+    version: 2,
+    name: 'mailbox address hashes (Evolution)',
+    sql: `
+ALTER TABLE mailboxes ADD COLUMN address_md5 text COLLATE "C" GENERATED ALWAYS AS (md5(address)) STORED;
+CREATE INDEX mailboxes_by_md5 ON mailboxes(address_md5, account_id);
+`,
+  },
 ];
 
 /** The schema version this code needs: the highest migration it knows. */

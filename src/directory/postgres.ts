@@ -3,7 +3,7 @@
 // readers never wait for (see importAccounts).
 import pg from 'pg';
 import type { Account, ImportAccount } from '../model/account.js';
-import { DirectoryError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportSummary } from './directory.js';
+import { DirectoryError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportSummary, type MailboxKey } from './directory.js';
 import { changeOfImport, encodeChange } from './changes.js';
 import { firstConflict, importSummary } from './import-rules.js';
 import { applyMigrations, schemaProblem, schemaVersion, type MigrationResult } from './migrations.js';
@@ -33,10 +33,17 @@ export const POSTGRES_DEFAULTS: PostgresOptions = { poolSize: 10, connectTimeout
 
 // The lookups, as SQLite runs them: the domain (or username) by its unique index, the
 // account by its primary key, the mailbox login by the mailbox's primary key.
-const ACCOUNT_COLUMNS = `a.username, a.created, a.mail_server AS "mailServer",
+const ACCOUNT_FIELDS = 'a.username, a.created, a.mail_server AS "mailServer"';
+const ACCOUNT_COLUMNS = `${ACCOUNT_FIELDS},
   (SELECT m.login FROM mailboxes m WHERE m.address = $2 AND m.account_id = a.id) AS "mailboxLogin"`;
 export const BY_DOMAIN = `SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1`;
 export const BY_USERNAME = `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1`;
+// The same, the mailbox named by its address's MD5 (Evolution): by the index of migration 2.
+// LIMIT 1: a scalar subquery even if two addresses of one account ever shared a hash.
+const ACCOUNT_COLUMNS_BY_MD5 = `${ACCOUNT_FIELDS},
+  (SELECT m.login FROM mailboxes m WHERE m.address_md5 = $2 AND m.account_id = a.id LIMIT 1) AS "mailboxLogin"`;
+export const BY_DOMAIN_MD5 = `SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1`;
+export const BY_USERNAME_MD5 = `SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM accounts a WHERE a.username = $1`;
 
 /** The advisory lock key that serialises imports ("mailconf" + 1): two at once would judge conflicts on stale owners. */
 const IMPORT_LOCK = '7872306010394431079';
@@ -108,11 +115,11 @@ export class PostgresDirectory implements Directory {
   }
 
   /** A named prepared statement: parsed and planned once per connection. */
-  private async lookup(name: string, text: string, key: string, address: string | undefined): Promise<DirectoryHit | undefined> {
+  private async lookup(name: string, text: string, key: string, mailbox: string | undefined): Promise<DirectoryHit | undefined> {
     if (this.closed) throw new Error(`directory ${this.description} is closed`);
     // query_timeout: the pool then drops the connection, whose socket is cut (pg ends a
     // client with a query still active by destroying its stream).
-    const query: TimedQuery = { name, text, values: [key, address ?? null], query_timeout: this.readTimeoutMs };
+    const query: TimedQuery = { name, text, values: [key, mailbox ?? null], query_timeout: this.readTimeoutMs };
     const { rows } = await this.pool.query<HitRow>(query);
     const row = rows[0];
     if (!row) return undefined;
@@ -120,12 +127,14 @@ export class PostgresDirectory implements Directory {
     return { account, mailboxLogin };
   }
 
-  findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined> {
-    return this.lookup('mailconf_by_domain', BY_DOMAIN, domain, address);
+  findByDomain(domain: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined> {
+    if (typeof mailbox === 'object') return this.lookup('mailconf_by_domain_md5', BY_DOMAIN_MD5, domain, mailbox.md5);
+    return this.lookup('mailconf_by_domain', BY_DOMAIN, domain, mailbox);
   }
 
-  findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined> {
-    return this.lookup('mailconf_by_username', BY_USERNAME, username, address);
+  findByUsername(username: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined> {
+    if (typeof mailbox === 'object') return this.lookup('mailconf_by_username_md5', BY_USERNAME_MD5, username, mailbox.md5);
+    return this.lookup('mailconf_by_username', BY_USERNAME, username, mailbox);
   }
 
   /**
@@ -189,6 +198,8 @@ export class PostgresDirectory implements Directory {
           batch.map((r) => r[1]),
         ]);
       }
+      // address_md5 is not written here: the database computes it from the address
+      // (migration 2), so no writer, this release's or the one before, can leave it out.
       const mailboxes = accounts.flatMap((a) => a.mailboxes.map((m) => [m.address, ids.get(a.username)!, m.login] as const));
       for (const batch of chunks(mailboxes)) {
         await q('INSERT INTO mailboxes (address, account_id, login) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])', [

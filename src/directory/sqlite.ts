@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Account, ImportAccount } from '../model/account.js';
-import type { Directory, DirectoryCounts, DirectoryHit, ImportSummary } from './directory.js';
+import { addressMd5 } from '../model/address.js';
+import type { Directory, DirectoryCounts, DirectoryHit, ImportSummary, MailboxKey } from './directory.js';
 import { firstConflict, importSummary } from './import-rules.js';
 
 const SCHEMA = `
@@ -22,13 +23,28 @@ CREATE INDEX IF NOT EXISTS domains_by_account ON domains(account_id);
 CREATE TABLE IF NOT EXISTS mailboxes (
   address TEXT PRIMARY KEY,
   account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-  login TEXT NOT NULL
+  login TEXT NOT NULL,
+  address_md5 TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS mailboxes_by_account ON mailboxes(account_id);
 `;
 
-const ACCOUNT_COLUMNS = `a.username AS username, a.created AS created, a.mail_server AS mailServer,
+/**
+ * The hash index (Evolution names a mailbox by the MD5 of its address: model/address.ts),
+ * made apart from SCHEMA because a file of the schema before it has the table without the
+ * column: `upgradeSchema` adds the column, fills it and then makes the index. The column is
+ * nullable so that the release before it, whose imports do not write it, keeps working on
+ * an upgraded file; the next open fills what it left empty.
+ */
+const MD5_INDEX = 'CREATE INDEX IF NOT EXISTS mailboxes_by_md5 ON mailboxes(address_md5, account_id)';
+
+const ACCOUNT_FIELDS = 'a.username AS username, a.created AS created, a.mail_server AS mailServer';
+const ACCOUNT_COLUMNS = `${ACCOUNT_FIELDS},
   (SELECT m.login FROM mailboxes m WHERE m.address = @address AND m.account_id = a.id) AS mailboxLogin`;
+// Two addresses of one account with one MD5 would be a collision nobody has found for MD5
+// of short texts by chance; LIMIT 1 keeps the subquery scalar whatever happens.
+const ACCOUNT_COLUMNS_BY_MD5 = `${ACCOUNT_FIELDS},
+  (SELECT m.login FROM mailboxes m WHERE m.address_md5 = @md5 AND m.account_id = a.id LIMIT 1) AS mailboxLogin`;
 
 interface HitRow extends Account {
   mailboxLogin: string | null;
@@ -39,6 +55,8 @@ interface Connection {
   db: Database.Database;
   byDomain: Database.Statement<{ domain: string; address: string | null }, HitRow>;
   byUsername: Database.Statement<{ username: string; address: string | null }, HitRow>;
+  byDomainMd5: Database.Statement<{ domain: string; md5: string }, HitRow>;
+  byUsernameMd5: Database.Statement<{ username: string; md5: string }, HitRow>;
   /** The file as it was when opened, to notice it damaged, replaced or removed under us. */
   file: FileIdentity | undefined;
   /** `PRAGMA data_version`: changes whenever another connection commits (sqlite.org/pragma.html#pragma_data_version). */
@@ -121,10 +139,15 @@ export class SqliteDirectory implements Directory {
       db.pragma('busy_timeout = 5000');
       // A reopened file must already be a directory: tables are made only on first open.
       if (createSchema) db.exec(SCHEMA);
+      // Any file opened may be of the schema before the hash index (or have rows the release
+      // before wrote): brought up to date in place, before a statement needs the column.
+      upgradeSchema(db);
       return {
         db,
         byDomain: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`),
         byUsername: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = @username`),
+        byDomainMd5: db.prepare(`SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`),
+        byUsernameMd5: db.prepare(`SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM accounts a WHERE a.username = @username`),
         file: this.path === ':memory:' ? undefined : identityOf(this.path),
         dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
         answers: new Map(),
@@ -201,12 +224,28 @@ export class SqliteDirectory implements Directory {
     return this.current().byUsername;
   }
 
-  async findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined> {
-    return this.lookup('d', domain, address, (c) => c.byDomain.get({ domain, address: address ?? null }));
+  private get byDomainMd5() {
+    return this.current().byDomainMd5;
   }
 
-  async findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined> {
-    return this.lookup('u', username, address, (c) => c.byUsername.get({ username, address: address ?? null }));
+  private get byUsernameMd5() {
+    return this.current().byUsernameMd5;
+  }
+
+  async findByDomain(domain: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined> {
+    if (typeof mailbox === 'object') {
+      const { md5 } = mailbox;
+      return this.lookup('d', domain, mailbox, (c) => c.byDomainMd5.get({ domain, md5 }));
+    }
+    return this.lookup('d', domain, mailbox, (c) => c.byDomain.get({ domain, address: mailbox ?? null }));
+  }
+
+  async findByUsername(username: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined> {
+    if (typeof mailbox === 'object') {
+      const { md5 } = mailbox;
+      return this.lookup('u', username, mailbox, (c) => c.byUsernameMd5.get({ username, md5 }));
+    }
+    return this.lookup('u', username, mailbox, (c) => c.byUsername.get({ username, address: mailbox ?? null }));
   }
 
   /**
@@ -215,15 +254,17 @@ export class SqliteDirectory implements Directory {
    * saves. Our own writes do not change data_version for this connection: `importAccounts`
    * forgets the answers itself. The hits are frozen, as they are shared between callers.
    */
-  private lookup(kind: 'd' | 'u', name: string, address: string | undefined, query: (c: Connection) => HitRow | undefined): DirectoryHit | undefined {
+  private lookup(kind: 'd' | 'u', name: string, mailbox: MailboxKey | undefined, query: (c: Connection) => HitRow | undefined): DirectoryHit | undefined {
     return this.use((c) => {
       const version = c.dataVersion.get()!;
       if (version !== c.answersVersion) {
         c.answers.clear();
         c.answersVersion = version;
       }
-      // The name is length-prefixed: no name or address can run into the other.
-      const key = `${kind}${name.length}:${name}${address === undefined ? '~' : `=${address}`}`;
+      // The name is length-prefixed: no name or address can run into the other; a hash
+      // follows `#`, an address `=`, so a hash is never taken for an address.
+      const tail = mailbox === undefined ? '~' : typeof mailbox === 'string' ? `=${mailbox}` : `#${mailbox.md5}`;
+      const key = `${kind}${name.length}:${name}${tail}`;
       if (c.answers.has(key)) return c.answers.get(key);
       const hit = toHit(query(c));
       if (c.answers.size >= ANSWERS_KEPT) c.answers.clear();
@@ -254,7 +295,7 @@ export class SqliteDirectory implements Directory {
       'SELECT a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ?',
     );
     const addDomain = db.prepare('INSERT INTO domains (domain, account_id) VALUES (?, ?)');
-    const addMailbox = db.prepare('INSERT INTO mailboxes (address, account_id, login) VALUES (?, ?, ?)');
+    const addMailbox = db.prepare('INSERT INTO mailboxes (address, account_id, login, address_md5) VALUES (?, ?, ?, ?)');
 
     const write = db.transaction(() => {
       if (options.replace) db.exec('DELETE FROM mailboxes; DELETE FROM domains; DELETE FROM accounts;');
@@ -269,7 +310,7 @@ export class SqliteDirectory implements Directory {
       if (conflict) throw conflict;
       accounts.forEach((a, i) => {
         for (const domain of a.domains) addDomain.run(domain, ids[i]);
-        for (const m of a.mailboxes) addMailbox.run(m.address, ids[i], m.login);
+        for (const m of a.mailboxes) addMailbox.run(m.address, ids[i], m.login, addressMd5(m.address));
       });
       return importSummary(accounts);
     });
@@ -298,6 +339,28 @@ export class SqliteDirectory implements Directory {
     this.closed = true;
     if (this.conn) this.drop(this.conn);
   }
+}
+
+/**
+ * Brings a directory file of the schema before the hash index up to date, in place: adds
+ * the column, fills it for every mailbox without one, makes the index. Nothing is written
+ * when nothing is missing (a read checks that first), so the usual open takes no lock.
+ */
+function upgradeSchema(db: Database.Database): void {
+  const state = () => ({
+    column: db.prepare<[], string>("SELECT name FROM pragma_table_info('mailboxes')").pluck().all().includes('address_md5'),
+    index: db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'mailboxes_by_md5'").get() !== undefined,
+  });
+  const unfilled = () => db.prepare('SELECT 1 FROM mailboxes WHERE address_md5 IS NULL LIMIT 1').get() !== undefined;
+  const seen = state();
+  if (seen.column && seen.index && !unfilled()) return;
+  db.function('mailconf_address_md5', { deterministic: true }, (address: unknown) => addressMd5(String(address)));
+  // Asked again under the write lock: another process may have upgraded the file meanwhile.
+  db.transaction(() => {
+    if (!state().column) db.exec('ALTER TABLE mailboxes ADD COLUMN address_md5 TEXT');
+    db.exec('UPDATE mailboxes SET address_md5 = mailconf_address_md5(address) WHERE address_md5 IS NULL');
+    db.exec(MD5_INDEX);
+  }).immediate();
 }
 
 function toHit(row: HitRow | undefined): DirectoryHit | undefined {

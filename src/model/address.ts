@@ -1,6 +1,7 @@
 // Email addresses and host names as they arrive from clients: parsed once, strictly,
 // so that everything downstream works with clean lower-case domains (RFC 5321 section
 // 4.5.3.1 for the lengths, RFC 1035 section 2.3.1 for labels, RFC 5891 for Unicode names).
+import { createHash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { isXmlText } from './text.js';
 
@@ -80,6 +81,47 @@ export interface MailTarget {
   domain: string;
   /** The mailbox, when the client named one in that domain. */
   address?: EmailAddress | undefined;
+  /**
+   * Only for Evolution's placeholder form (`evolutionMailboxMd5`): the mailbox, named by the
+   * MD5 of its lower-cased address instead of the address (then `address` is undefined).
+   * A hash anyone can compute from the address: never logged, like the address.
+   */
+  mailboxMd5?: string | undefined;
+}
+
+/**
+ * The lower-case hex MD5 of an address's UTF-8 bytes: what the directory indexes for each
+ * stored (lower-case) address, and what Evolution sends as `emailmd5`.
+ */
+export function addressMd5(address: string): string {
+  return createHash('md5').update(address, 'utf8').digest('hex');
+}
+
+/** The local part Evolution sends in place of the user's (GNOME wiki, Apps/Evolution/Autoconfig). */
+export const EVOLUTION_PLACEHOLDER = 'EVOLUTIONUSER';
+const MD5_HEX = /^[0-9a-f]{32}$/i;
+
+/** Whether `address` is Evolution's placeholder, `EVOLUTIONUSER@<domain>`, rather than a mailbox. */
+export function isEvolutionPlaceholder(address: EmailAddress): boolean {
+  return address.localPart.toUpperCase() === EVOLUTION_PLACEHOLDER;
+}
+
+/**
+ * Evolution's `emailmd5`, lower-case, when the request is its placeholder form
+ * (`emailaddress=EVOLUTIONUSER@<domain>&emailmd5=<hex>`); undefined for any other request
+ * or a value that is not 32 hex digits (then ignored, as an unknown parameter is).
+ *
+ * GNOME/evolution src/mail/e-mail-autoconfig.c (`mail_autoconfig_calc_emailmd5`) computes
+ * it as GLib's hex MD5 of the typed address after ASCII lower-casing: the full address,
+ * local part and domain. Releases up to at least 3.40 put the placeholder in
+ * `emailaddress` (GNOME wiki, Apps/Evolution/Autoconfig; seen from 3.40.0 by
+ * wdes/mail-autodiscover-autoconfig); later ones send the real address beside the hash,
+ * which needs nothing of this.
+ */
+export function evolutionMailboxMd5(address: EmailAddress | undefined, emailmd5: string | undefined): string | undefined {
+  if (!address || !isEvolutionPlaceholder(address) || emailmd5 === undefined) return undefined;
+  const hash = emailmd5.trim();
+  return MD5_HEX.test(hash) ? hash.toLowerCase() : undefined;
 }
 
 /**

@@ -72,7 +72,10 @@ export class AnswerCache<A> {
  * value, whatever characters it holds, can run into the next part and stand for another.
  */
 export function answerKey(variant: readonly string[], target: MailTarget, hit: DirectoryHit): string {
-  let key = part(target.domain) + part(target.address?.address) + part(hit.mailboxLogin);
+  // Evolution's hash, when it named the mailbox: two hashes never share an answer. The same
+  // stored login can answer two hashes differently (it is no override for the mailbox
+  // whose own address it is: policy/settings.ts loginFor).
+  let key = part(target.domain) + part(target.address?.address) + part(target.mailboxMd5) + part(hit.mailboxLogin);
   for (const field of ACCOUNT_FIELDS) key += part(hit.account[field]);
   for (const v of variant) key += part(v);
   return key;

@@ -3,7 +3,7 @@
 // It runs in two steps, `findAccount` (the directory, the only I/O) and `decide` (the
 // policy, pure), so the answer cache (answer-cache.ts) can sit between them.
 import type { MailTarget } from '../model/address.js';
-import type { DirectoryHit, DirectoryReader } from '../directory/directory.js';
+import type { DirectoryHit, DirectoryReader, MailboxKey } from '../directory/directory.js';
 import { accountKeyFor } from '../policy/account-named.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
 import { settingsFor, type DataError, type MailSettings } from '../policy/settings.js';
@@ -31,7 +31,8 @@ export async function findAccount(target: MailTarget, directory: DirectoryReader
   const { domain, address } = target;
   const key = accountKeyFor(target, profile);
   if (key.by === 'address-required') return { kind: 'address-required', domain };
-  const mailboxKey = address?.address.toLowerCase();
+  // Evolution's placeholder form names the mailbox by its hash only (model/address.ts).
+  const mailboxKey: MailboxKey | undefined = target.mailboxMd5 ? { md5: target.mailboxMd5 } : address?.address.toLowerCase();
   let hit;
   try {
     hit =
@@ -47,7 +48,13 @@ export async function findAccount(target: MailTarget, directory: DirectoryReader
 /** The policy step: the settings for the account found (pure). */
 export function decide(target: MailTarget, hit: DirectoryHit, profile: ProviderProfile): Resolution {
   const result = settingsFor(
-    { account: hit.account, domain: target.domain, address: target.address?.address ?? null, mailboxLogin: hit.mailboxLogin },
+    {
+      account: hit.account,
+      domain: target.domain,
+      address: target.address?.address ?? null,
+      mailboxLogin: hit.mailboxLogin,
+      mailboxMd5: target.mailboxMd5 ?? null,
+    },
     profile,
   );
   return result.ok ? { kind: 'settings', settings: result.settings } : { kind: 'data-error', error: result.error };

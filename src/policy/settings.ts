@@ -1,7 +1,7 @@
 // The provider policy: an account (and the address, when known) in, the settings a mail
 // client needs out. Pure: no I/O, no HTTP, no XML, so every rule is tested directly.
 import type { Account } from '../model/account.js';
-import { isDnsLabel } from '../model/address.js';
+import { addressMd5, isDnsLabel } from '../model/address.js';
 import { isAccountNamedDomain } from './account-named.js';
 import { eraOf, type Era } from './era.js';
 import type { ProviderProfile } from './provider-profile.js';
@@ -25,6 +25,11 @@ export interface MailSettings {
   address: string | null;
   /** The login for SMTP AUTH, IMAP and POP3; null when no address is known (clients fill it in). */
   login: string | null;
+  /**
+   * The mailbox was named only by the hash of its address (Evolution's `emailmd5`):
+   * `address` is null, yet this answer is a mailbox's (`login` is its stored one, or null).
+   */
+  namedByHash?: true;
   era: Era;
   /** The one host for IMAP, POP3 and SMTP: the name on its TLS certificate. */
   host: string;
@@ -57,6 +62,8 @@ export interface SettingsInput {
   address?: string | null;
   /** A login stored for this mailbox; it wins over every other rule. */
   mailboxLogin?: string | null;
+  /** When the mailbox was named by the MD5 of its address instead (`address` is then null). */
+  mailboxMd5?: string | null;
 }
 
 const PORTS: ReadonlyArray<Omit<ServerSettings, 'host'>> = [
@@ -99,8 +106,14 @@ function ruleLogin(input: SettingsInput, profile: ProviderProfile): string | nul
  * mailbox from an unknown one by the case of the answer alone (`KNOWN@` vs `XNOWN@`).
  */
 export function loginFor(input: SettingsInput, profile: ProviderProfile): string | null {
-  const rule = ruleLogin(input, profile);
   const stored = input.mailboxLogin;
+  if (input.mailboxMd5 && !input.address) {
+    // Named by its hash: the rule's login (the address) is unknown here, and clients fill it
+    // in. A stored login that is only that address, in any case, hashes to the same: no
+    // override either, so it answers as an unknown mailbox does.
+    return stored && addressMd5(stored.toLowerCase()) !== input.mailboxMd5 ? stored : null;
+  }
+  const rule = ruleLogin(input, profile);
   if (stored && stored.toLowerCase() !== rule?.toLowerCase()) return stored;
   return rule;
 }
@@ -121,6 +134,7 @@ export function settingsFor(input: SettingsInput, profile: ProviderProfile): Set
       domain: input.domain,
       address: input.address ?? null,
       login: loginFor(input, profile),
+      ...(input.mailboxMd5 && !input.address ? { namedByHash: true as const } : {}),
       era: host.era,
       host: host.host,
       incoming: servers.filter((s) => s.protocol !== 'smtp'),

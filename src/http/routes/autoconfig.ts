@@ -12,8 +12,9 @@ export async function autoconfigRoutes(app: FastifyInstance, ctx: AppContext): P
   const dialect = ctx.dialects.autoconfig;
   const render = (resolution: Resolution) => dialect.answer(resolution);
   for (const url of AUTOCONFIG_PATHS) {
-    app.get<{ Querystring: { emailaddress?: string } }>(url, async (request, reply) => {
-      const target = readAutoconfigRequest(request.query.emailaddress, requestHost(request));
+    app.get<{ Querystring: { emailaddress?: string; emailmd5?: string } }>(url, async (request, reply) => {
+      const { emailaddress, emailmd5 } = request.query;
+      const target = readAutoconfigRequest(emailaddress, requestHost(request), emailmd5);
       if (!target) return sendAnswer(reply, dialect.noDomain);
       return sendAnswer(reply, await answerRequest(ctx, request, target, ['autoconfig'], render));
     });
