@@ -122,7 +122,13 @@ export const VERIFIED_CORE_VERSION = 'v2.57.0';
 /** The pin table of that release, as `PRAGMA table_info` lists it. */
 export const PIN_TABLE = { name: 'tls_spki', columns: ['host', 'spki_hash', 'timestamp'] };
 
-export type PinMode = 'pinned' | 'unpinned';
+/**
+ * How the case's TLS was set up: `pinned`, our test keys pinned for exactly the names served;
+ * `unpinned`, no pins (strict TLS must refuse the test CA); `wrong-name`, the pins of the
+ * mail hosts' names hold the front's key and the stand-in presents the front's certificate,
+ * which does not name them (the host-name check must refuse it).
+ */
+export type PinMode = 'pinned' | 'unpinned' | 'wrong-name';
 
 export interface DcCaseRecord {
   case: DcCase;

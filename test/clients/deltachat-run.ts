@@ -44,8 +44,10 @@ async function main(): Promise<void> {
   const hosts = mailHosts();
   const pki = makeTestPki(pkiDir, frontNames());
   const mailCert = issueServerCertificate(pkiDir, 'mail', hosts.map((h) => h.host));
+  const frontHash = spkiHash(pki.serverCert);
+  const mailHostNames = new Set(hosts.map((h) => h.host));
   const pins = new Map<string, string>([
-    ...frontNames().map((n) => [n, spkiHash(pki.serverCert)] as [string, string]),
+    ...frontNames().map((n) => [n, frontHash] as [string, string]),
     ...hosts.map((h) => [h.host, spkiHash(mailCert.cert)] as [string, string]),
   ]);
   mark('pki');
@@ -89,10 +91,10 @@ async function main(): Promise<void> {
       try {
         const columns = (db.prepare(`PRAGMA table_info(${PIN_TABLE.name})`).all() as Array<{ name: string }>).map((r) => r.name);
         pinTable = { name: PIN_TABLE.name, columns };
-        if (pinMode === 'pinned' && PIN_TABLE.columns.every((col) => columns.includes(col))) {
+        if (pinMode !== 'unpinned' && PIN_TABLE.columns.every((col) => columns.includes(col))) {
           const now = Math.floor(Date.now() / 1000);
           const insert = db.prepare(`INSERT OR REPLACE INTO ${PIN_TABLE.name} (host, spki_hash, timestamp) VALUES (?, ?, ?)`);
-          for (const [host, hash] of pins) insert.run(host, hash, now);
+          for (const [host, hash] of pins) insert.run(host, pinMode === 'wrong-name' && mailHostNames.has(host) ? frontHash : hash, now);
         }
       } finally {
         db.close();
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
       const closed = new Set(c.closedPorts ?? []);
       const expectedAddress = c.expect && hosts.find((h) => h.host === c.expect!.imap.host)?.address;
       mail.refuse(closed.size > 0 ? (address, port) => address === expectedAddress && closed.has(port) : undefined);
+      mail.presentCertificate(pinMode === 'wrong-name' ? { key: pki.serverKey, cert: pki.serverCert } : undefined);
       const earlier = DC_SOURCES.slice(0, DC_SOURCES.indexOf(c.source)).map((s) => sourceUrl(s, c.email));
       service.failRequests(earlier.length > 0 ? (r) => earlier.includes(r.url) : undefined);
 
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
       const configured = await dc.rpc.isConfigured(id).catch(() => false);
       service.failRequests(undefined);
       mail.refuse(undefined);
+      mail.presentCertificate(undefined);
       cases.push({
         case: c,
         pins: pinMode,
@@ -149,7 +153,9 @@ async function main(): Promise<void> {
 
     // Without the pins, strict TLS must refuse our test CA: the checks are real.
     await runCase(DC_CASES[0]!, 'unpinned');
-    mark('unpinned');
+    // With the right key pinned but a certificate that does not name the host, it must refuse too.
+    await runCase(DC_CASES[1]!, 'wrong-name');
+    mark('controls');
     for (const c of DC_CASES) await runCase(c, 'pinned');
     mark('cases');
 

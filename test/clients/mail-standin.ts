@@ -27,6 +27,8 @@ export interface MailConnection {
   mechanism?: 'LOGIN' | 'AUTHENTICATE PLAIN' | 'AUTH PLAIN' | 'AUTH LOGIN';
   /** A login tried before TLS (a failure of the client: it is refused). */
   plaintextLogin?: boolean;
+  /** Why the TLS handshake failed, when it did (the client refusing our certificate, say). */
+  tlsError?: string;
   /** Closed at once by the test (refuse), before any greeting. */
   refused?: boolean;
   /** Command verbs in order, for failure messages. */
@@ -44,6 +46,8 @@ export interface MailStandIn {
   connections: MailConnection[];
   /** Closes at once every new connection matching `refuse` (none when undefined). */
   refuse(refuse: ((address: string, port: number) => boolean) | undefined): void;
+  /** Presents `tls` instead of the mail hosts' certificate on new connections (the default again when undefined). */
+  presentCertificate(tls: { key: string; cert: string } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -90,12 +94,13 @@ class LineConnection {
   }
 
   /** Upgrades to TLS as a server; `onSecure` runs once the handshake is done. */
-  startTls(context: SecureContext, onSecure: (tls: TLSSocket) => void): void {
+  startTls(context: SecureContext, onSecure: (tls: TLSSocket) => void, onError: (err: Error) => void): void {
     const plain = this.socket;
     plain.removeListener('data', this.onData);
     this.buffer = '';
     const tls = new TLSSocket(plain, { isServer: true, secureContext: context });
     tls.once('secure', () => onSecure(tls));
+    tls.once('error', onError);
     this.attach(tls);
   }
 }
@@ -157,7 +162,7 @@ function serveImap(conn: LineConnection, record: MailConnection, context: Secure
       case 'STARTTLS':
         if (secure()) return conn.write(`${tag} BAD already TLS\r\n`);
         conn.write(`${tag} OK begin TLS\r\n`);
-        return conn.startTls(context, setSecure);
+        return conn.startTls(context, setSecure, (err) => (record.tlsError ??= err.message));
       case 'LOGIN': {
         const user = astring(rest);
         const pass = user && astring(user[1]);
@@ -221,7 +226,7 @@ function serveSmtp(conn: LineConnection, record: MailConnection, context: Secure
       case 'STARTTLS':
         if (secure()) return conn.write('503 already TLS\r\n');
         conn.write('220 2.0.0 begin TLS\r\n');
-        return conn.startTls(context, setSecure);
+        return conn.startTls(context, setSecure, (err) => (record.tlsError ??= err.message));
       case 'AUTH': {
         const mech = args[0]?.toUpperCase();
         if (mech === 'PLAIN') {
@@ -252,7 +257,8 @@ function serveSmtp(conn: LineConnection, record: MailConnection, context: Secure
 
 /** Starts IMAP and SMTP, both TLS modes, on every one of `addresses` (ports 993, 143, 465, 587). */
 export async function startMailStandIn(addresses: string[], tls: { key: string; cert: string }): Promise<MailStandIn> {
-  const context = createSecureContext({ key: tls.key, cert: tls.cert });
+  const standard = createSecureContext({ key: tls.key, cert: tls.cert });
+  let context = standard;
   const connections: MailConnection[] = [];
   const sockets = new Set<Socket>();
   let refuse: ((address: string, port: number) => boolean) | undefined;
@@ -279,7 +285,7 @@ export async function startMailStandIn(addresses: string[], tls: { key: string; 
     const serve = protocol === 'imap' ? serveImap : serveSmtp;
     if (tlsMode === 'implicit') {
       const s = new TLSSocket(raw, { isServer: true, secureContext: context });
-      s.on('error', () => undefined);
+      s.on('error', (err) => (record.tlsError ??= err.message));
       s.once('secure', () => {
         setSecure(s);
         serve(new LineConnection(s), record, context, () => secure, setSecure);
@@ -304,6 +310,9 @@ export async function startMailStandIn(addresses: string[], tls: { key: string; 
     connections,
     refuse(fn) {
       refuse = fn;
+    },
+    presentCertificate(other) {
+      context = other ? createSecureContext({ key: other.key, cert: other.cert }) : standard;
     },
     async close() {
       for (const s of sockets) s.destroy();
