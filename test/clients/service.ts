@@ -28,17 +28,32 @@ export interface TestPki {
   names: string[];
 }
 
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
 /** A throw-away CA and a server certificate for `names`, made with the openssl command. */
 export function makeTestPki(dir: string, names: string[]): TestPki {
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-sha256',
+  openssl(dir, ['req', '-x509', ...EC_KEY, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-sha256',
     '-subj', '/CN=mailconf client-test CA',
     '-addext', 'basicConstraints=critical,CA:TRUE',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=mailconf client-test server']);
+  const server = issueServerCertificate(dir, 'server', names);
+  const caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
+  const caBase64 = caPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  return { caPem, caBase64, serverKey: server.key, serverCert: server.cert, names };
+}
+
+/**
+ * Another server certificate (and key of its own) for `names`, from the CA makeTestPki made
+ * in `dir`: files `<basename>.key` and `<basename>.pem` there.
+ */
+export function issueServerCertificate(dir: string, basename: string, names: string[]): { key: string; cert: string } {
+  openssl(dir, ['req', ...EC_KEY, '-keyout', `${basename}.key`, '-out', `${basename}.csr`, '-subj', `/CN=mailconf client-test ${basename}`]);
   writeFileSync(
-    join(dir, 'server.ext'),
+    join(dir, `${basename}.ext`),
     [
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature',
@@ -46,17 +61,9 @@ export function makeTestPki(dir: string, names: string[]): TestPki {
       `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
     ].join('\n') + '\n',
   );
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-    '-out', 'server.pem', '-days', '2', '-sha256', '-extfile', 'server.ext']);
-  const caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
-  const caBase64 = caPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-  return {
-    caPem,
-    caBase64,
-    serverKey: readFileSync(join(dir, 'server.key'), 'utf8'),
-    serverCert: readFileSync(join(dir, 'server.pem'), 'utf8'),
-    names,
-  };
+  openssl(dir, ['x509', '-req', '-in', `${basename}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-out', `${basename}.pem`, '-days', '2', '-sha256', '-extfile', `${basename}.ext`]);
+  return { key: readFileSync(join(dir, `${basename}.key`), 'utf8'), cert: readFileSync(join(dir, `${basename}.pem`), 'utf8') };
 }
 
 export interface RecordedRequest {
@@ -71,6 +78,8 @@ export interface RecordedRequest {
   location?: string;
   /** The response body, for XML answers: exactly the bytes the client read. */
   body?: string;
+  /** Answered 404 by the test's front (failRequests), never reaching the app. */
+  failedByTest?: true;
 }
 
 export interface TestService {
@@ -78,18 +87,34 @@ export interface TestService {
   ports: { http: number; https: number };
   /** Every request so far, in arrival order. */
   requests: RecordedRequest[];
+  /** Every failed TLS handshake on the HTTPS port so far (a client refusing our certificate, say). */
+  tlsErrors: Array<{ servername?: string; message: string }>;
   /** Makes TLS handshakes fail for server names matching `refuse` (none when undefined). */
   refuseTls(refuse: ((servername: string) => boolean) | undefined): void;
+  /** Answers 404, before the app, every request matching `fail` (none when undefined). */
+  failRequests(fail: ((request: RecordedRequest) => boolean) | undefined): void;
   /** The app's JSON log lines. */
   logs(): Array<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
+/** Where the service listens: by default 127.0.0.1, both ports chosen by the system. */
+export interface ServiceListen {
+  host: string;
+  httpPort: number;
+  httpsPort: number;
+}
+
 /**
- * Starts the service for `accounts` on 127.0.0.1: HTTP on one port, HTTPS (with `pki`) on
- * another. `publicUrl` is PUBLIC_URL, where the service says it can be reached.
+ * Starts the service for `accounts` on 127.0.0.1 (or `listen`): HTTP on one port, HTTPS
+ * (with `pki`) on another. `publicUrl` is PUBLIC_URL, where the service says it can be reached.
  */
-export async function startTestService(accounts: ImportAccount[], pki: TestPki, publicUrl: string): Promise<TestService> {
+export async function startTestService(
+  accounts: ImportAccount[],
+  pki: TestPki,
+  publicUrl: string,
+  listen: ServiceListen = { host: '127.0.0.1', httpPort: 0, httpsPort: 0 },
+): Promise<TestService> {
   const directory = new SqliteDirectory(':memory:');
   await directory.importAccounts(accounts, { replace: true });
   const lines: string[] = [];
@@ -101,6 +126,10 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
   const app = await buildApp({ config, directory, profile: defaultProvider, dialects, secret }, logger);
 
   const requests: RecordedRequest[] = [];
+  // The app's own request handler, behind the test's front: failRequests decides first.
+  let fail: ((request: RecordedRequest) => boolean) | undefined;
+  const appHandlers = app.server.listeners('request') as Array<(req: unknown, res: unknown) => void>;
+  app.server.removeAllListeners('request');
   app.server.on('request', (req, res) => {
     const socket = req.socket as Partial<TLSSocket>;
     const record: RecordedRequest = {
@@ -111,6 +140,12 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
     };
     if (socket.encrypted && typeof socket.servername === 'string') record.sni = socket.servername;
     requests.push(record);
+    if (fail?.(record)) {
+      record.failedByTest = true;
+      record.status = 404;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('failed by the test\n');
+      return;
+    }
     const chunks: Buffer[] = [];
     const keep = (chunk: unknown, encoding?: unknown) => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
@@ -142,9 +177,10 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
       if (location !== undefined) record.location = String(location);
       if (record.contentType?.includes('xml')) record.body = Buffer.concat(chunks).toString('utf8');
     });
+    for (const handler of appHandlers) handler(req, res);
   });
 
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: listen.host, port: listen.httpPort });
   const httpPort = (app.server.address() as AddressInfo).port;
 
   let refuse: ((servername: string) => boolean) | undefined;
@@ -164,10 +200,14 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
     socket.once('close', () => tlsSockets.delete(socket));
     app.server.emit('connection', socket);
   });
-  tlsServer.on('tlsClientError', () => undefined);
+  const tlsErrors: TestService['tlsErrors'] = [];
+  tlsServer.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
+    tlsErrors.push({ ...(servername ? { servername } : {}), message: err.message });
+  });
   await new Promise<void>((resolve, reject) => {
     tlsServer.once('error', reject);
-    tlsServer.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+    tlsServer.listen({ host: listen.host, port: listen.httpsPort }, () => resolve());
   });
   const httpsPort = (tlsServer.address() as AddressInfo).port;
 
@@ -175,6 +215,7 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
     app,
     ports: { http: httpPort, https: httpsPort },
     requests,
+    tlsErrors,
     refuseTls(fn) {
       refuse = fn;
       // A client keeps its connections open and resumes TLS sessions, which skips the
@@ -183,6 +224,9 @@ export async function startTestService(accounts: ImportAccount[], pki: TestPki, 
       for (const socket of tlsSockets) socket.destroy();
       tlsSockets.clear();
       tlsServer.setTicketKeys(randomBytes(48));
+    },
+    failRequests(fn) {
+      fail = fn;
     },
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
     async close() {

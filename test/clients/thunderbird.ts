@@ -207,7 +207,7 @@ export function descendantsOf(pid: number): number[] {
 }
 
 /** The start time of a process (clock ticks since boot), to tell a PID from its reuse. */
-function startTime(pid: number): string | undefined {
+export function startTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
