@@ -106,5 +106,8 @@ t.test('no address, local part, credential or cookie reaches the logs, at any le
   await waitFor(() => (server.out().match(/"msg":"request"/g) ?? []).length >= CASES.length - 1, 'the request log lines');
   const written = server.out() + server.err();
   t.ok(written.length > 1000, 'the server logged (at trace level)');
-  for (const marker of MARKERS) t.notOk(written.toLowerCase().includes(marker.toLowerCase()), `the logs never contain ${marker}`);
+  for (const marker of MARKERS) {
+    const lines = written.split('\n').filter((l) => l.toLowerCase().includes(marker.toLowerCase()));
+    t.same(lines, [], `the logs never contain ${marker}`);
+  }
 });

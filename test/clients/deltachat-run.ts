@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { StdioDeltaChat } from '@deltachat/jsonrpc-client';
-import { getRPCServerPath } from '@deltachat/stdio-rpc-server';
+import { coreBinaryPath } from './deltachat-core.js';
 import { CLIENT_ACCOUNTS, PUBLIC_URL } from './fixtures.js';
 import { DC_CASES, DC_PASSWORD, DC_SOURCES, FRONT_ADDRESS, frontNames, mailHosts, PIN_TABLE, sourceUrl, type DcCase, type DcCaseRecord, type DcRunResult, type PinMode } from './deltachat-cases.js';
 import { startMailStandIn } from './mail-standin.js';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
 
   const accountsDir = join(workDir, 'accounts');
   const straceLog = join(workDir, 'strace.log');
-  const binary = getRPCServerPath({ disableEnvPath: true });
+  const binary = coreBinaryPath();
   const server = spawn('strace', ['-f', '--seccomp-bpf', '-qq', '-e', 'trace=network', '-e', 'signal=none', '-o', straceLog, '--', binary], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DC_ACCOUNTS_PATH: accountsDir, HOME: workDir, RUST_LOG: 'warn' },
     stdio: ['pipe', 'pipe', 'pipe'],

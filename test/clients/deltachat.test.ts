@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Test } from 'tap';
-import { getRPCServerPath } from '@deltachat/stdio-rpc-server';
+import { CORE_PACKAGE, coreBinaryPath } from './deltachat-core.js';
 import {
   DC_PASSWORD,
   DC_SOURCES,
@@ -226,7 +226,7 @@ async function suite(t: Test): Promise<void> {
 
 function coreBinary(): string | undefined {
   try {
-    const path = getRPCServerPath({ disableEnvPath: true });
+    const path = coreBinaryPath();
     return existsSync(path) ? path : undefined;
   } catch {
     return undefined;
@@ -234,7 +234,7 @@ function coreBinary(): string | undefined {
 }
 
 if (!coreBinary()) {
-  t.plan(0, 'the Delta Chat core is not installed (@deltachat/stdio-rpc-server and its platform package, devDependencies)');
+  t.plan(0, `the Delta Chat core is not installed (${CORE_PACKAGE}, a devDependency for linux-x64)`);
 } else {
   await suite(t);
 }
