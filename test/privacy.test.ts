@@ -67,7 +67,10 @@ const CASES: Case[] = [
   { method: 'PUT', path: `/mail/config-v1.1.xml?emailaddress=${q(addresses[0]!)}` },
   { path: `/mail/config-v1.1.xml?emailaddress=${q(addresses[0]!)}&x=%E0%A4%A` },
   { path: `/${LOCAL}@her-shop.example` },
-  { path: `/tls-allowed?domain=autoconfig.${LOCAL}.example` },
+  // A name, not an address: its domain is logged by design (like every lookup's). The case
+  // is here for the headers; a marker in it would be found in that line whenever the line
+  // was written before the check, which made this test fail now and then.
+  { path: '/tls-allowed?domain=autoconfig.unhosted-name.example' },
 ];
 
 function send(port: number, c: Case): Promise<number> {
