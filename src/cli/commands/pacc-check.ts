@@ -43,8 +43,9 @@ export function txtRecordText(line: string): string {
 export const ROLL_OUT = [
   'To change the document (hosts, provider text) safely: publish the new',
   `TXT record beside the old one, wait one TTL (${PACC_TTL_SECONDS} s), switch the`,
-  'document, then drop the old record. Run pacc-check with the new',
-  'provider file before the switch: one record must match.',
+  'document, then drop the old record. Before the switch, run',
+  'pacc-check with the new --provider file (or a --directory holding',
+  'the new data): one record must match.',
 ];
 
 export const paccCheckCommand: Command = {
