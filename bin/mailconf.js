@@ -16,4 +16,12 @@ process.exitCode = await cli.main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   env: process.env,
+  // Only a pipe or a file: a command never waits for someone to type.
+  stdin: process.stdin.isTTY
+    ? undefined
+    : async () => {
+        const chunks = [];
+        for await (const chunk of process.stdin) chunks.push(chunk);
+        return Buffer.concat(chunks).toString('utf8');
+      },
 });

@@ -11,6 +11,8 @@ export const AUTODISCOVER_PATH = '/autodiscover/autodiscover.xml';
 export const AUTODISCOVER_JSON_PATH = '/autodiscover/autodiscover.json';
 /** Apple configuration profiles, and the alias some guides link to. */
 export const MOBILECONFIG_PATHS = ['/mobileconfig', '/email.mobileconfig'] as const;
+/** PACC (draft-ietf-mailmaint-pacc): one document per domain, on `ua-auto-config.<domain>` only. */
+export const PACC_PATH = '/.well-known/user-agent-configuration.json';
 export const HOME_PATH = '/';
 export const SETTINGS_PATH = '/settings';
 export const TLS_ALLOWED_PATH = '/tls-allowed';
@@ -30,6 +32,7 @@ export function dialectOfRoute(route: string | undefined): string {
   if ((MOBILECONFIG_PATHS as readonly string[]).includes(route)) return 'mobileconfig';
   if (route === HOME_PATH || route === SETTINGS_PATH) return 'settings-page';
   if (route === TLS_ALLOWED_PATH) return 'tls-allowed';
+  if (route === PACC_PATH) return 'pacc';
   if (route === HEALTH_PATH || route === READY_PATH || route === METRICS_PATH) return 'operations';
   return 'none';
 }
@@ -38,6 +41,13 @@ export function dialectOfRoute(route: string | undefined): string {
 export const AUTOCONFIG_LABEL = 'autoconfig';
 export const AUTODISCOVER_LABEL = 'autodiscover';
 export const SERVICE_LABELS = [AUTOCONFIG_LABEL, AUTODISCOVER_LABEL] as const;
+/**
+ * PACC's name for the document's host (a CNAME to us) and its digest's TXT record
+ * (draft-ietf-mailmaint-pacc). Not among SERVICE_LABELS: only the PACC route answers on
+ * it, and only where a document is published (dialects/pacc.ts).
+ */
+export const PACC_LABEL = 'ua-auto-config';
+export const PACC_TXT_LABEL = '_ua-auto-config';
 
 /**
  * The names MX-based lookups reach the service at: `autoconfig.` of each MX domain of the

@@ -30,7 +30,7 @@ const usernameOf = (body: string) => /<username>([^<]+)<\/username>/.exec(body)?
 t.test('the key holds every input: no two different questions or directory answers share one', async (t) => {
   const target = (domain: string, address?: string): MailTarget =>
     address ? { domain, address: { address, localPart: address.split('@')[0]!, domain } } : { domain };
-  const hit = { account: { username: 'u', created: '2020-01-01', mailServer: null as number | null }, mailboxLogin: null as string | null };
+  const hit = { account: { username: 'u', created: '2020-01-01', mailServer: null as number | null }, mailboxLogin: null as string | null, domainHasMailboxLogins: false as boolean | null };
   const base = answerKey(['autoconfig'], target('a.example', 'x@a.example'), hit);
   const keys = [
     base,
@@ -51,6 +51,9 @@ t.test('the key holds every input: no two different questions or directory answe
     answerKey(['autoconfig'], { domain: 'a.example', mailboxMd5: '1'.repeat(32) }, hit),
     answerKey(['autoconfig'], { domain: 'a.example', mailboxMd5: '0'.repeat(32) }, { ...hit, mailboxLogin: 'x-login' }),
     answerKey(['autoconfig'], target('a.example', '0'.repeat(32)), hit),
+    // Whether the domain has stored per-mailbox logins (it decides whether PACC publishes).
+    answerKey(['autoconfig'], target('a.example', 'x@a.example'), { ...hit, domainHasMailboxLogins: true }),
+    answerKey(['autoconfig'], target('a.example', 'x@a.example'), { ...hit, domainHasMailboxLogins: null }),
   ];
   t.equal(new Set(keys).size, keys.length, 'every key differs');
   t.equal(answerKey(['autoconfig'], target('a.example', 'x@a.example'), { ...hit }), base, 'equal inputs, equal key');

@@ -43,17 +43,19 @@ class FakeDirectory implements DirectoryReader {
     this.accounts.delete(username);
   }
 
-  private async answer(found: ImportAccount | undefined, address: string | undefined): Promise<DirectoryHit | undefined> {
+  private async answer(found: ImportAccount | undefined, address: string | undefined, domain?: string): Promise<DirectoryHit | undefined> {
     if (this.gate) await this.gate;
     if (this.failure) throw this.failure;
     if (!found) return undefined;
     const login = found.mailboxes.find((m) => m.address === address)?.login ?? null;
-    return { account: { username: found.username, created: found.created, mailServer: found.mailServer }, mailboxLogin: login };
+    const domainHasMailboxLogins =
+      domain === undefined ? null : found.mailboxes.some((m) => m.address.endsWith(`@${domain}`) && m.login.toLowerCase() !== m.address);
+    return { account: { username: found.username, created: found.created, mailServer: found.mailServer }, mailboxLogin: login, domainHasMailboxLogins };
   }
 
   findByDomain(domain: string, address?: string): Promise<DirectoryHit | undefined> {
     this.calls.byDomain++;
-    return this.answer([...this.accounts.values()].find((a) => a.domains.includes(domain)), address);
+    return this.answer([...this.accounts.values()].find((a) => a.domains.includes(domain)), address, domain);
   }
 
   findByUsername(username: string, address?: string): Promise<DirectoryHit | undefined> {
@@ -107,7 +109,7 @@ const lookups = (backend: FakeDirectory) => backend.calls.byDomain + backend.cal
 t.test('a repeated lookup is a hit; each address is its own answer', async (t) => {
   const { backend, cache } = setup();
   const first = await cache.findByDomain('alice.example', 'info@alice.example');
-  t.same(first, { account: { username: 'alice', created: '2020-02-02', mailServer: 123 }, mailboxLogin: 'alice-info' });
+  t.same(first, { account: { username: 'alice', created: '2020-02-02', mailServer: 123 }, mailboxLogin: 'alice-info', domainHasMailboxLogins: true });
   t.same(await cache.findByDomain('alice.example', 'info@alice.example'), first);
   t.equal(lookups(backend), 1, 'the second lookup did not reach the backend');
 
@@ -125,7 +127,13 @@ t.test('callers get copies: changing an answer does not change the cache', async
   const hit = (await cache.findByDomain('alice.example'))!;
   hit.account.mailServer = 999;
   hit.mailboxLogin = 'changed';
-  t.same(await cache.findByDomain('alice.example'), { account: { username: 'alice', created: '2020-02-02', mailServer: 123 }, mailboxLogin: null });
+  hit.domainHasMailboxLogins = false;
+  t.same(await cache.findByDomain('alice.example'), {
+    account: { username: 'alice', created: '2020-02-02', mailServer: 123 },
+    mailboxLogin: null,
+    domainHasMailboxLogins: true,
+  });
+  t.equal((await cache.findByUsername('bob'))?.domainHasMailboxLogins, null, 'the cache carries the field: null by username');
 });
 
 t.test('found answers expire after ttlMs, unknown names after negativeTtlMs', async (t) => {
@@ -230,6 +238,7 @@ t.test('an unknown domain becomes known when the import that adds it is heard', 
   t.same(await cache.findByDomain('new.example', 'info@new.example'), {
     account: { username: 'carol', created: '2020-02-02', mailServer: null },
     mailboxLogin: 'carol-info',
+    domainHasMailboxLogins: true,
   });
 });
 

@@ -115,10 +115,10 @@ function contract(t: Test, backend: Backend): void {
     t.same(await dir.importAccounts([ALICE, BOB], { replace: false }), { accounts: 2, domains: 3, mailboxes: 3 });
 
     const aliceAccount = { username: 'alice', created: '2009-03-14', mailServer: 123 };
-    t.same(await dir.findByDomain('alice.example'), { account: aliceAccount, mailboxLogin: null }, 'no address: no login');
-    t.same(await dir.findByDomain('alice.example', 'info@alice.example'), { account: aliceAccount, mailboxLogin: 'alice-info' });
-    t.same(await dir.findByDomain('alice-shop.example', 'sales@alice-shop.example'), { account: aliceAccount, mailboxLogin: 'alice-sales' });
-    t.same(await dir.findByDomain('alice.example', 'nobody@alice.example'), { account: aliceAccount, mailboxLogin: null });
+    t.same(await dir.findByDomain('alice.example'), { account: aliceAccount, mailboxLogin: null, domainHasMailboxLogins: true }, 'no address: no login');
+    t.same(await dir.findByDomain('alice.example', 'info@alice.example'), { account: aliceAccount, mailboxLogin: 'alice-info', domainHasMailboxLogins: true });
+    t.same(await dir.findByDomain('alice-shop.example', 'sales@alice-shop.example'), { account: aliceAccount, mailboxLogin: 'alice-sales', domainHasMailboxLogins: true });
+    t.same(await dir.findByDomain('alice.example', 'nobody@alice.example'), { account: aliceAccount, mailboxLogin: null, domainHasMailboxLogins: true });
     t.equal((await dir.findByDomain('bob.example', 'info@alice.example'))?.mailboxLogin, null, "another account's login is never returned");
     t.equal(await dir.findByDomain('nobody.example'), undefined, 'unknown domain');
     t.equal(await dir.findByDomain('nobody.example', 'info@nobody.example'), undefined);
@@ -126,12 +126,39 @@ function contract(t: Test, backend: Backend): void {
     t.equal(await dir.findByDomain('ALICE.EXAMPLE'), undefined, 'keys are compared exactly (callers lower-case them)');
 
     const bobAccount = { username: 'bob', created: '2020-02-02', mailServer: null };
-    t.same(await dir.findByUsername('bob'), { account: bobAccount, mailboxLogin: null });
-    t.same(await dir.findByUsername('bob', 'bob@pair.com'), { account: bobAccount, mailboxLogin: 'bob' });
-    t.same(await dir.findByUsername('alice', 'info@alice.example'), { account: aliceAccount, mailboxLogin: 'alice-info' });
+    t.same(await dir.findByUsername('bob'), { account: bobAccount, mailboxLogin: null, domainHasMailboxLogins: null });
+    t.same(await dir.findByUsername('bob', 'bob@pair.com'), { account: bobAccount, mailboxLogin: 'bob', domainHasMailboxLogins: null });
+    t.same(await dir.findByUsername('alice', 'info@alice.example'), { account: aliceAccount, mailboxLogin: 'alice-info', domainHasMailboxLogins: null });
     t.equal((await dir.findByUsername('alice', 'bob@pair.com'))?.mailboxLogin, null);
     t.equal(await dir.findByUsername('carol'), undefined, 'unknown username');
     t.equal(await dir.findByUsername('bob.example'), undefined, 'a domain is not a username');
+  });
+
+  t.test('domain lookups say whether a mailbox at that domain has a stored login other than its address (PACC)', async (t) => {
+    const { dir } = await backend.fresh(t);
+    await dir.importAccounts(
+      [
+        account('carol', ['carol.example', 'carol-shop.example', 'plain.example', 'xcarol.example'], [
+          { address: 'info@carol-shop.example', login: 'carol-info' },
+          { address: 'sales@plain.example', login: 'Sales@Plain.Example' },
+          { address: 'me@plain.example', login: 'me@plain.example' },
+          { address: 'info@xcarol.example', login: 'carol-x' },
+        ]),
+        BOB,
+      ],
+      { replace: false },
+    );
+    const has = async (domain: string, mailbox?: string) => (await dir.findByDomain(domain, mailbox))?.domainHasMailboxLogins;
+    t.equal(await has('carol.example'), false, 'no mailbox at the domain (info@xcarol.example is not at it): none');
+    t.equal(await has('carol-shop.example'), true, 'a stored login that is not the address');
+    t.equal(await has('carol-shop.example', 'nobody@carol-shop.example'), true, 'whatever mailbox is asked');
+    t.equal(await has('plain.example'), false, 'stored logins that are the address itself (in any case) are no per-mailbox logins');
+    t.equal(await has('xcarol.example'), true);
+    t.equal(await has('bob.example'), false, "bob's stored login is at pair.com, not at his domain");
+    t.equal((await dir.findByDomain('carol-shop.example', { md5: addressMd5('info@carol-shop.example') }))?.domainHasMailboxLogins, true, 'by hash too');
+    t.equal((await dir.findByUsername('bob'))?.domainHasMailboxLogins, null, 'by username: no domain asked');
+    await dir.importAccounts([account('carol', ['carol-shop.example'], [])], { replace: false });
+    t.equal(await has('carol-shop.example'), false, 'after the logins are removed');
   });
 
   t.test("a mailbox named by its address's MD5 (Evolution) finds the same login, by the account that serves the name", async (t) => {
@@ -139,13 +166,13 @@ function contract(t: Test, backend: Backend): void {
     await dir.importAccounts([ALICE, BOB], { replace: false });
     const md5 = (address: string) => ({ md5: addressMd5(address) });
     const aliceAccount = { username: 'alice', created: '2009-03-14', mailServer: 123 };
-    t.same(await dir.findByDomain('alice.example', md5('info@alice.example')), { account: aliceAccount, mailboxLogin: 'alice-info' });
-    t.same(await dir.findByDomain('alice-shop.example', md5('sales@alice-shop.example')), { account: aliceAccount, mailboxLogin: 'alice-sales' });
-    t.same(await dir.findByDomain('alice.example', md5('nobody@alice.example')), { account: aliceAccount, mailboxLogin: null }, 'unknown hash: the account, no login');
-    t.same(await dir.findByDomain('alice.example', md5('INFO@alice.example')), { account: aliceAccount, mailboxLogin: null }, 'the hash of the lower-cased address only');
+    t.same(await dir.findByDomain('alice.example', md5('info@alice.example')), { account: aliceAccount, mailboxLogin: 'alice-info', domainHasMailboxLogins: true });
+    t.same(await dir.findByDomain('alice-shop.example', md5('sales@alice-shop.example')), { account: aliceAccount, mailboxLogin: 'alice-sales', domainHasMailboxLogins: true });
+    t.same(await dir.findByDomain('alice.example', md5('nobody@alice.example')), { account: aliceAccount, mailboxLogin: null, domainHasMailboxLogins: true }, 'unknown hash: the account, no login');
+    t.same(await dir.findByDomain('alice.example', md5('INFO@alice.example')), { account: aliceAccount, mailboxLogin: null, domainHasMailboxLogins: true }, 'the hash of the lower-cased address only');
     t.equal((await dir.findByDomain('bob.example', md5('info@alice.example')))?.mailboxLogin, null, "another account's login is never returned");
     t.equal(await dir.findByDomain('nobody.example', md5('info@nobody.example')), undefined, 'unknown domain');
-    t.same(await dir.findByUsername('bob', md5('bob@pair.com')), { account: { username: 'bob', created: '2020-02-02', mailServer: null }, mailboxLogin: 'bob' });
+    t.same(await dir.findByUsername('bob', md5('bob@pair.com')), { account: { username: 'bob', created: '2020-02-02', mailServer: null }, mailboxLogin: 'bob', domainHasMailboxLogins: null });
     t.equal((await dir.findByUsername('alice', md5('bob@pair.com')))?.mailboxLogin, null);
     t.equal((await dir.findByDomain('alice.example', { md5: 'info@alice.example' }))?.mailboxLogin, null, 'an address is no hash');
 
@@ -167,6 +194,7 @@ function contract(t: Test, backend: Backend): void {
     t.same(await dir.findByDomain('alice-new.example', 'hello@alice-new.example'), {
       account: { username: 'alice', created: '2012-12-12', mailServer: null },
       mailboxLogin: 'alice-hello',
+      domainHasMailboxLogins: true,
     });
     t.same((await dump()).mailboxes.map((m) => m.address), ['bob@pair.com', 'hello@alice-new.example'], "alice's old mailboxes are gone, bob's stay");
     t.same((await dump()).domains.filter((d) => d.domain === 'bob.example'), bobBefore, 'accounts not in the import are untouched');
@@ -176,7 +204,7 @@ function contract(t: Test, backend: Backend): void {
     const moved = [account('alice', []), account('bob', ['bob.example', 'alice-new.example'])];
     t.same(await dir.importAccounts(moved, { replace: false }), { accounts: 2, domains: 2, mailboxes: 0 });
     t.equal((await dir.findByDomain('alice-new.example'))?.account.username, 'bob', 'domain moved to bob');
-    t.same(await dir.findByUsername('alice'), { account: { username: 'alice', created: '2020-02-02', mailServer: null }, mailboxLogin: null }, 'an account with no domains stays an account');
+    t.same(await dir.findByUsername('alice'), { account: { username: 'alice', created: '2020-02-02', mailServer: null }, mailboxLogin: null, domainHasMailboxLogins: null }, 'an account with no domains stays an account');
 
     const before = await dump();
     await dir.importAccounts(moved, { replace: false });
@@ -286,6 +314,7 @@ function contract(t: Test, backend: Backend): void {
     t.same(await again.findByDomain('alice-shop.example', 'sales@alice-shop.example'), {
       account: { username: 'alice', created: '2009-03-14', mailServer: 123 },
       mailboxLogin: 'alice-sales',
+      domainHasMailboxLogins: true,
     });
   });
 

@@ -40,10 +40,12 @@ t.test('the file: made on open, reopened with mustExist, never made by mustExist
   t.same(await again.findByDomain('alice-shop.example', 'sales@alice-shop.example'), {
     account: { username: 'alice', created: '2009-03-14', mailServer: 123 },
     mailboxLogin: 'alice-sales',
+    domainHasMailboxLogins: true,
   });
   t.same(await again.findByUsername('bob', 'bob@pair.com'), {
     account: { username: 'bob', created: '2020-02-02', mailServer: null },
     mailboxLogin: 'bob',
+    domainHasMailboxLogins: null,
   });
 
   t.throws(() => new SqliteDirectory(join(folder, 'missing.db'), { mustExist: true }), 'mustExist: no new file');

@@ -7,6 +7,9 @@ import { main } from '../src/cli/mailconf.js';
 import { settingsFor, type MailSettings } from '../src/policy/settings.js';
 import { defaultProvider } from '../src/policy/provider-profile.js';
 import { dnsRecords, renderDnsZone } from '../src/dialects/dns-zone.js';
+import { PACC_TTL_SECONDS, paccDigest, paccPublication, paccRecordDigest } from '../src/dialects/pacc.js';
+import { PACC_PATH } from '../src/links.js';
+import { FIXTURE_ACCOUNTS, testApp } from './support/app.js';
 
 async function mailconf(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
@@ -124,11 +127,12 @@ t.test('mailconf dns prints the zone for an old-era and a new-era domain', async
   t.equal(old.code, 0, old.stderr);
   t.equal(old.stderr, '');
   const mxServiceHosts = ['autoconfig.pair.com', 'autoconfig.pairserver.com'];
-  t.equal(old.stdout, renderDnsZone({ domain: 'oldtimer-shop.example', serviceHost: 'mailconf.pair.com', settings: OLD, mxServiceHosts }));
+  const pacc = (settings: MailSettings) => paccPublication({ kind: 'settings', settings, addressIsEveryLogin: true });
+  t.equal(old.stdout, renderDnsZone({ domain: 'oldtimer-shop.example', serviceHost: 'mailconf.pair.com', settings: OLD, mxServiceHosts, pacc: pacc(OLD) }));
   t.match(old.stdout, /^; without these, clients follow the domain's MX and try the service's own names autoconfig\.pair\.com, autoconfig\.pairserver\.com$/m, 'names the MX-based names');
   const fresh = await w.run(['dns', 'Her-Shop.EXAMPLE.', '--public-url=https://MailConf.Pair.com:8443/base/']);
   t.equal(fresh.code, 0, fresh.stderr);
-  t.equal(fresh.stdout, renderDnsZone({ domain: 'her-shop.example', serviceHost: 'mailconf.pair.com', settings: NEW, mxServiceHosts }));
+  t.equal(fresh.stdout, renderDnsZone({ domain: 'her-shop.example', serviceHost: 'mailconf.pair.com', settings: NEW, mxServiceHosts, pacc: pacc(NEW) }));
 });
 
 t.test('the service host: --public-url, else PUBLIC_URL; one is required and must name a DNS host', async (t) => {
@@ -176,7 +180,57 @@ t.test('--fly-certs: the fly certs add commands for the names a hosted domain po
   await mailconf(['import', w.file, '--directory', w.url]);
   const certs = await w.run(['dns', 'Her-Shop.Example', '--fly-certs']);
   t.equal(certs.code, 0);
-  t.equal(certs.stdout, 'fly certs add autoconfig.her-shop.example\nfly certs add autodiscover.her-shop.example\n', 'no public URL needed');
+  t.equal(
+    certs.stdout,
+    'fly certs add autoconfig.her-shop.example\nfly certs add autodiscover.her-shop.example\nfly certs add ua-auto-config.her-shop.example\n',
+    'no public URL needed; ua-auto-config where a PACC document is published',
+  );
   failsWithOneLine(t, await w.run(['dns', 'nobody.example', '--fly-certs']), 1, /no account serves nobody\.example/);
   failsWithOneLine(t, await w.run(['lookup', 'her-shop.example', '--fly-certs']), 2, /--fly-certs does not apply to lookup/);
+});
+
+/** The PACC lines of a zone: the CNAME's target and the TXT record's text, or the comment saying why none. */
+function paccLines(zone: string) {
+  const cname = /^ua-auto-config\.\S+\s+(\d+) IN CNAME (\S+)/m.exec(zone);
+  const txt = /^_ua-auto-config\.\S+\s+(\d+) IN TXT\s+"([^"]*)"/m.exec(zone);
+  const none = /^; no PACC records \(ua-auto-config, _ua-auto-config\): (.*)$/m.exec(zone);
+  return { cname: cname?.[2], txtTtl: txt ? Number(txt[1]) : undefined, txt: txt?.[2], why: none?.[1] };
+}
+
+t.test('PACC: the ua-auto-config CNAME and the digest TXT record; the served bytes hash to the printed digest', async (t) => {
+  const dir = t.testdir();
+  const url = `sqlite:${join(dir, 'd.db')}`;
+  const file = join(dir, 'accounts.json');
+  writeFileSync(file, JSON.stringify({ accounts: FIXTURE_ACCOUNTS }));
+  t.equal((await mailconf(['import', file, '--directory', url])).code, 0);
+  const { app } = await testApp(t);
+  for (const domain of ['newbie.example', 'lastday.example', 'firstday.example']) {
+    const zone = await mailconf(['dns', domain, '--public-url', 'https://mailconf.pair.com', '--directory', url]);
+    t.equal(zone.code, 0, zone.stderr);
+    const lines = paccLines(zone.stdout);
+    t.equal(lines.cname, 'mailconf.pair.com.', `${domain}: the CNAME to the service`);
+    t.equal(lines.txtTtl, PACC_TTL_SECONDS, 'the TXT record lives as long as the document may be kept');
+    t.match(lines.txt, /^v=UAAC1; a=sha256; d=[A-Za-z0-9+/]{43}=$/);
+    const served = await app.inject({ url: PACC_PATH, headers: { host: `ua-auto-config.${domain}` } });
+    t.equal(served.statusCode, 200);
+    t.equal(paccRecordDigest(lines.txt!), paccDigest(served.rawPayload), `${domain}: the served bytes hash to the printed digest`);
+    t.match(served.headers['cache-control'], new RegExp(`max-age=${PACC_TTL_SECONDS}$`), 'max-age no longer than the TTL');
+  }
+  const newbie = paccLines((await mailconf(['dns', 'newbie.example', '--public-url', 'https://mailconf.pair.com', '--directory', url])).stdout);
+  const lastday = paccLines((await mailconf(['dns', 'lastday.example', '--public-url', 'https://mailconf.pair.com', '--directory', url])).stdout);
+  t.not(newbie.txt, lastday.txt, 'another host, another digest');
+
+  // A mailbox at the domain with its own stored login: no document, and the zone says why.
+  const stored = await mailconf(['dns', 'oldtimer-shop.example', '--public-url', 'https://mailconf.pair.com', '--directory', url]);
+  t.equal(stored.code, 0);
+  const none = paccLines(stored.stdout);
+  t.equal(none.cname, undefined);
+  t.equal(none.txt, undefined);
+  t.match(none.why, /own stored login.*no login field/);
+  t.equal((await app.inject({ url: PACC_PATH, headers: { host: 'ua-auto-config.oldtimer-shop.example' } })).statusCode, 404, 'and none is served');
+  const certs = await mailconf(['dns', 'oldtimer-shop.example', '--fly-certs', '--directory', url]);
+  t.notMatch(certs.stdout, 'ua-auto-config', 'no certificate for a name that would 404');
+  const named = await mailconf(['dns', 'pair.com', '--public-url', 'https://mailconf.pair.com', '--directory', url]);
+  t.equal(named.code, 1);
+  t.match(named.stderr, /account-named domain.*nor a PACC document: its login is the bare username/);
 });

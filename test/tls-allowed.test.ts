@@ -29,6 +29,27 @@ t.test('200 for autoconfig. and autodiscover. of hosted domains and for the serv
   t.equal((await app.inject({ url: '/TLS-Allowed?Domain=autoconfig.newbie.example' })).statusCode, 200, 'path and name in any case');
 });
 
+t.test('ua-auto-config. (PACC): 200 only where a document is published for the domain', async (t) => {
+  const { app } = await testApp(t);
+  for (const name of ['ua-auto-config.newbie.example', 'UA-Auto-Config.Newbie-Two.Example', 'ua-auto-config.lastday.example']) {
+    t.equal((await app.inject({ url: ask(name) })).statusCode, 200, name);
+  }
+  for (const name of [
+    'ua-auto-config.unknown.example', // not hosted
+    'ua-auto-config.oldtimer-shop.example', // hosted, but a mailbox there has its own stored login
+    'ua-auto-config.pair.com', // account-named: the login is the bare username
+    'ua-auto-config.broken-old.example', // hosted, but no host to name
+    'ua-auto-config.example',
+    'ua-auto-config.autoconfig.newbie.example',
+    '_ua-auto-config.newbie.example',
+  ]) {
+    t.equal((await app.inject({ url: ask(name) })).statusCode, 404, name);
+  }
+  // The same domain answers by its label: the answer cache keeps them apart.
+  t.equal((await app.inject({ url: ask('autoconfig.oldtimer-shop.example') })).statusCode, 200);
+  t.equal((await app.inject({ url: ask('ua-auto-config.oldtimer-shop.example') })).statusCode, 404);
+});
+
 t.test('404 for everything else: bare customer domains, other names, garbage, nothing', async (t) => {
   const { app, logs } = await testApp(t);
   const refused = [

@@ -45,6 +45,15 @@ export const OPTIONS = {
       'one of the two is required).',
     ],
   },
+  txt: {
+    type: 'string',
+    value: 'RECORD',
+    help: [
+      'pacc-check: a _ua-auto-config TXT record as the resolver returns',
+      'it (repeat for several; default: read them from stdin, one a line,',
+      'as `dig +short TXT` prints them).',
+    ],
+  },
   help: { type: 'boolean', short: 'h', global: true, help: ['Show this help.'] },
   version: { type: 'boolean', global: true, help: ['Show the version.'] },
 } as const satisfies Record<string, OptionSpec>;
@@ -57,6 +66,8 @@ export interface Invocation {
   directory?: string;
   provider?: string;
   publicUrl?: string;
+  /** pacc-check: the TXT records given with --txt, in order. */
+  txt: string[];
   replace: boolean;
   json: boolean;
   markdown: boolean;
@@ -73,7 +84,7 @@ export interface Invocation {
 export function parseCommandLine(argv: string[], commands: readonly { name: string; options: readonly OptionName[] }[]): Invocation {
   // Not strict: unknown options and missing values are reported here, in our own words.
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const inv: Invocation = { command: undefined, positionals: [], replace: false, json: false, markdown: false, flyCerts: false, help: false, version: false };
+  const inv: Invocation = { command: undefined, positionals: [], txt: [], replace: false, json: false, markdown: false, flyCerts: false, help: false, version: false };
   const seen: { name: OptionName; rawName: string }[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') {
@@ -90,6 +101,7 @@ export function parseCommandLine(argv: string[], commands: readonly { name: stri
         throw new UsageError(`option ${token.rawName} needs a value`);
       }
       if (name === 'public-url') inv.publicUrl = token.value;
+      else if (name === 'txt') inv.txt.push(token.value);
       else inv[name as 'directory' | 'provider'] = token.value;
     } else {
       if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);

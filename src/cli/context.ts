@@ -14,6 +14,8 @@ export interface CliIo {
   stderr: (s: string) => void;
   /** Read only by config/ (cliConfig): the commands see the configuration it yields. */
   env: NodeJS.ProcessEnv;
+  /** All of standard input, when it is a pipe or a file (not a terminal); pacc-check reads records from it. */
+  stdin?: () => Promise<string>;
 }
 
 export interface Context {

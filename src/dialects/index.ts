@@ -5,6 +5,7 @@ import { mxLookupDomains, type ProviderProfile } from '../policy/provider-profil
 import { autoconfigDialect, type AutoconfigDialect } from './autoconfig.js';
 import { autodiscoverJsonDialect, type AutodiscoverJsonDialect } from './autodiscover-json.js';
 import { autodiscoverPoxDialect, type AutodiscoverPoxDialect } from './autodiscover-pox.js';
+import { paccDialect, type PaccDialect } from './pacc.js';
 import { mobileconfigDialect, type MobileconfigDialect, type ProfileSign } from './mobileconfig.js';
 import { settingsPageDialect, type SettingsPageDialect } from './settings-page.js';
 import type { TemplateSource } from './template.js';
@@ -14,6 +15,7 @@ export interface Dialects {
   autodiscoverPox: AutodiscoverPoxDialect;
   autodiscoverJson: AutodiscoverJsonDialect;
   mobileconfig: MobileconfigDialect;
+  pacc: PaccDialect;
   settingsPage: SettingsPageDialect;
 }
 
@@ -34,6 +36,7 @@ export function createDialects(o: DialectOptions): Dialects {
     autodiscoverPox: autodiscoverPoxDialect(o.templates),
     autodiscoverJson: autodiscoverJsonDialect(publicUrlFor(o.publicUrl, AUTODISCOVER_PATH)),
     mobileconfig: mobileconfigDialect(o.secret, o.signProfile),
+    pacc: paccDialect(),
     settingsPage: settingsPageDialect(o.templates, o.profile, publicUrlFor(o.publicUrl, '')),
   };
 }

@@ -349,7 +349,7 @@ function entryKey(kind: Kind, name: string, mailbox: MailboxKey | undefined): st
 
 /** A copy for each caller: nobody can alter the cached answer through the one they were given. */
 function copyHit(hit: DirectoryHit | undefined): DirectoryHit | undefined {
-  return hit && { account: { ...hit.account }, mailboxLogin: hit.mailboxLogin };
+  return hit && { account: { ...hit.account }, mailboxLogin: hit.mailboxLogin, domainHasMailboxLogins: hit.domainHasMailboxLogins };
 }
 
 function sameAccount(a: Account, b: Account): boolean {

@@ -7,6 +7,12 @@ export interface DirectoryHit {
   account: Account;
   /** The stored login of the asked-for mailbox, when the directory has one. */
   mailboxLogin: string | null;
+  /**
+   * Lookups by domain: whether the account stores, for some address at that domain, a login
+   * other than the address itself (in any case). PACC, whose document has no login field,
+   * works only where it does not. Null for lookups by username (no domain was asked).
+   */
+  domainHasMailboxLogins: boolean | null;
 }
 
 export interface ImportSummary {

@@ -36,14 +36,21 @@ export const POSTGRES_DEFAULTS: PostgresOptions = { poolSize: 10, connectTimeout
 const ACCOUNT_FIELDS = 'a.username, a.created, a.mail_server AS "mailServer"';
 const ACCOUNT_COLUMNS = `${ACCOUNT_FIELDS},
   (SELECT m.login FROM mailboxes m WHERE m.address = $2 AND m.account_id = a.id) AS "mailboxLogin"`;
-export const BY_DOMAIN = `SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1`;
-export const BY_USERNAME = `SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1`;
+// Domain lookups also say whether a mailbox at the domain has a stored login that is not its
+// own address (an EXISTS over the account's mailboxes, by their account index); username
+// lookups answer NULL.
+const DOMAIN_LOGINS = `,
+  EXISTS (SELECT 1 FROM mailboxes m WHERE m.account_id = a.id
+    AND right(m.address, length($1::text) + 1) = '@' || $1::text AND lower(m.login) <> m.address) AS "domainHasMailboxLogins"`;
+const NO_DOMAIN_LOGINS = ', NULL::boolean AS "domainHasMailboxLogins"';
+export const BY_DOMAIN = `SELECT ${ACCOUNT_COLUMNS}${DOMAIN_LOGINS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1`;
+export const BY_USERNAME = `SELECT ${ACCOUNT_COLUMNS}${NO_DOMAIN_LOGINS} FROM accounts a WHERE a.username = $1`;
 // The same, the mailbox named by its address's MD5 (Evolution): by the index of migration 2.
 // LIMIT 1: a scalar subquery even if two addresses of one account ever shared a hash.
 const ACCOUNT_COLUMNS_BY_MD5 = `${ACCOUNT_FIELDS},
   (SELECT m.login FROM mailboxes m WHERE m.address_md5 = $2 AND m.account_id = a.id LIMIT 1) AS "mailboxLogin"`;
-export const BY_DOMAIN_MD5 = `SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1`;
-export const BY_USERNAME_MD5 = `SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM accounts a WHERE a.username = $1`;
+export const BY_DOMAIN_MD5 = `SELECT ${ACCOUNT_COLUMNS_BY_MD5}${DOMAIN_LOGINS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1`;
+export const BY_USERNAME_MD5 = `SELECT ${ACCOUNT_COLUMNS_BY_MD5}${NO_DOMAIN_LOGINS} FROM accounts a WHERE a.username = $1`;
 
 /** The advisory lock key that serialises imports ("mailconf" + 1): two at once would judge conflicts on stale owners. */
 const IMPORT_LOCK = '7872306010394431079';
@@ -54,6 +61,7 @@ const PAGE = 1000;
 
 interface HitRow extends Account {
   mailboxLogin: string | null;
+  domainHasMailboxLogins: boolean | null;
 }
 
 /** A query with pg's per-query client-side timeout, which @types/pg does not declare on QueryConfig. */
@@ -123,8 +131,8 @@ export class PostgresDirectory implements Directory {
     const { rows } = await this.pool.query<HitRow>(query);
     const row = rows[0];
     if (!row) return undefined;
-    const { mailboxLogin, ...account } = row;
-    return { account, mailboxLogin };
+    const { mailboxLogin, domainHasMailboxLogins, ...account } = row;
+    return { account, mailboxLogin, domainHasMailboxLogins };
   }
 
   findByDomain(domain: string, mailbox?: MailboxKey): Promise<DirectoryHit | undefined> {

@@ -41,6 +41,13 @@ const MD5_INDEX = 'CREATE INDEX IF NOT EXISTS mailboxes_by_md5 ON mailboxes(addr
 const ACCOUNT_FIELDS = 'a.username AS username, a.created AS created, a.mail_server AS mailServer';
 const ACCOUNT_COLUMNS = `${ACCOUNT_FIELDS},
   (SELECT m.login FROM mailboxes m WHERE m.address = @address AND m.account_id = a.id) AS mailboxLogin`;
+// Domain lookups also say whether a mailbox at the domain has a stored login that is not its
+// own address (an EXISTS over the account's mailboxes, by mailboxes_by_account); username
+// lookups answer NULL.
+const DOMAIN_LOGINS = `,
+  EXISTS (SELECT 1 FROM mailboxes m WHERE m.account_id = a.id
+    AND substr(m.address, -length(@domain) - 1) = '@' || @domain AND lower(m.login) <> m.address) AS domainHasMailboxLogins`;
+const NO_DOMAIN_LOGINS = ', NULL AS domainHasMailboxLogins';
 // Two addresses of one account with one MD5 would be a collision nobody has found for MD5
 // of short texts by chance; LIMIT 1 keeps the subquery scalar whatever happens.
 const ACCOUNT_COLUMNS_BY_MD5 = `${ACCOUNT_FIELDS},
@@ -48,6 +55,8 @@ const ACCOUNT_COLUMNS_BY_MD5 = `${ACCOUNT_FIELDS},
 
 interface HitRow extends Account {
   mailboxLogin: string | null;
+  /** SQLite has no booleans: 0 or 1, or NULL. */
+  domainHasMailboxLogins: number | null;
 }
 
 /** One open database and the statements prepared on it. */
@@ -144,10 +153,10 @@ export class SqliteDirectory implements Directory {
       upgradeSchema(db);
       return {
         db,
-        byDomain: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`),
-        byUsername: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = @username`),
-        byDomainMd5: db.prepare(`SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`),
-        byUsernameMd5: db.prepare(`SELECT ${ACCOUNT_COLUMNS_BY_MD5} FROM accounts a WHERE a.username = @username`),
+        byDomain: db.prepare(`SELECT ${ACCOUNT_COLUMNS}${DOMAIN_LOGINS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`),
+        byUsername: db.prepare(`SELECT ${ACCOUNT_COLUMNS}${NO_DOMAIN_LOGINS} FROM accounts a WHERE a.username = @username`),
+        byDomainMd5: db.prepare(`SELECT ${ACCOUNT_COLUMNS_BY_MD5}${DOMAIN_LOGINS} FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = @domain`),
+        byUsernameMd5: db.prepare(`SELECT ${ACCOUNT_COLUMNS_BY_MD5}${NO_DOMAIN_LOGINS} FROM accounts a WHERE a.username = @username`),
         file: this.path === ':memory:' ? undefined : identityOf(this.path),
         dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
         answers: new Map(),
@@ -365,8 +374,12 @@ function upgradeSchema(db: Database.Database): void {
 
 function toHit(row: HitRow | undefined): DirectoryHit | undefined {
   if (!row) return undefined;
-  const { mailboxLogin, ...account } = row;
-  return Object.freeze({ account: Object.freeze(account), mailboxLogin });
+  const { mailboxLogin, domainHasMailboxLogins, ...account } = row;
+  return Object.freeze({
+    account: Object.freeze(account),
+    mailboxLogin,
+    domainHasMailboxLogins: domainHasMailboxLogins === null ? null : domainHasMailboxLogins !== 0,
+  });
 }
 
 /** A fault of the store (damaged, missing or foreign file), not of the data asked for or written. */

@@ -21,6 +21,7 @@ import { autodiscoverJsonRoutes } from './routes/autodiscover-json.js';
 import { autodiscoverPoxRoutes } from './routes/autodiscover-pox.js';
 import { healthRoutes } from './routes/health.js';
 import { mobileconfigRoutes } from './routes/mobileconfig.js';
+import { paccRoutes } from './routes/pacc.js';
 import { settingsPageRoutes } from './routes/settings-page.js';
 import { tlsAllowedRoutes } from './routes/tls-allowed.js';
 
@@ -32,6 +33,7 @@ const ROUTES = [
   healthRoutes,
   tlsAllowedRoutes,
   mobileconfigRoutes,
+  paccRoutes,
   settingsPageRoutes,
 ] as const;
 

@@ -34,6 +34,10 @@ const ACCOUNT_FIELDS = ['username', 'created', 'mailServer'] as const;
 // Fails to compile when Account gains a field the key does not hold.
 const everyAccountField: Exclude<keyof Account, (typeof ACCOUNT_FIELDS)[number]> extends never ? true : never = true;
 void everyAccountField;
+/** The hit's fields besides the account: all of them are in the key (the type check below keeps it so). */
+const HIT_FIELDS = ['account', 'mailboxLogin', 'domainHasMailboxLogins'] as const;
+const everyHitField: Exclude<keyof DirectoryHit, (typeof HIT_FIELDS)[number]> extends never ? true : never = true;
+void everyHitField;
 
 /** Bounded answers, keyed by what they are made from. `maxEntries` 0: nothing is kept. */
 export class AnswerCache<A> {
@@ -76,6 +80,8 @@ export function answerKey(variant: readonly string[], target: MailTarget, hit: D
   // stored login can answer two hashes differently (it is no override for the mailbox
   // whose own address it is: policy/settings.ts loginFor).
   let key = part(target.domain) + part(target.address?.address) + part(target.mailboxMd5) + part(hit.mailboxLogin);
+  // Whether the domain has stored per-mailbox logins: it decides whether PACC publishes.
+  key += part(hit.domainHasMailboxLogins === null ? null : hit.domainHasMailboxLogins ? 'y' : 'n');
   for (const field of ACCOUNT_FIELDS) key += part(hit.account[field]);
   for (const v of variant) key += part(v);
   return key;

@@ -6,11 +6,20 @@ import type { MailTarget } from '../model/address.js';
 import type { DirectoryHit, DirectoryReader, MailboxKey } from '../directory/directory.js';
 import { accountKeyFor } from '../policy/account-named.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
-import { settingsFor, type DataError, type MailSettings } from '../policy/settings.js';
+import { addressIsEveryLogin, settingsFor, type DataError, type MailSettings } from '../policy/settings.js';
 
 /** Every outcome of a lookup: a closed union, so a dialect that forgets one does not compile. */
 export type Resolution =
-  | { kind: 'settings'; settings: MailSettings }
+  | {
+      kind: 'settings';
+      settings: MailSettings;
+      /**
+       * Every mailbox at the domain logs in with its address (policy/settings.ts
+       * addressIsEveryLogin): a document without a login (PACC) is published only then.
+       * Absent: not known, so not published.
+       */
+      addressIsEveryLogin?: boolean;
+    }
   /** No account serves this domain (or, on an account-named domain, this local part). */
   | { kind: 'unknown-domain'; domain: string }
   /** An account-named domain, where only the address can name the account. */
@@ -57,7 +66,8 @@ export function decide(target: MailTarget, hit: DirectoryHit, profile: ProviderP
     },
     profile,
   );
-  return result.ok ? { kind: 'settings', settings: result.settings } : { kind: 'data-error', error: result.error };
+  if (!result.ok) return { kind: 'data-error', error: result.error };
+  return { kind: 'settings', settings: result.settings, addressIsEveryLogin: addressIsEveryLogin(target.domain, hit.domainHasMailboxLogins, profile) };
 }
 
 export async function lookupSettings(

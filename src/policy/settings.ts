@@ -118,6 +118,16 @@ export function loginFor(input: SettingsInput, profile: ProviderProfile): string
   return rule;
 }
 
+/**
+ * Whether every mailbox at `domain` logs in with its full address: no stored per-mailbox
+ * login there (`domainHasMailboxLogins`, from the directory's domain lookup), and not an
+ * account-named domain (there the login is the bare username). A document that names no
+ * login (PACC: the client logs in with the address) works only then.
+ */
+export function addressIsEveryLogin(domain: string, domainHasMailboxLogins: boolean | null, profile: ProviderProfile): boolean {
+  return domainHasMailboxLogins === false && !isAccountNamedDomain(profile, domain);
+}
+
 export function settingsFor(input: SettingsInput, profile: ProviderProfile): SettingsResult {
   const host = hostFor(input.account, profile);
   if ('kind' in host) return { ok: false, error: host };

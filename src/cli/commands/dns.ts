@@ -2,7 +2,8 @@
 // so that clients find this service and the account's mail host.
 import { ConfigError, parsePublicUrl } from '../../config/config.js';
 import { renderDnsZone } from '../../dialects/dns-zone.js';
-import { mxServiceHosts, SERVICE_LABELS } from '../../links.js';
+import { paccPublication } from '../../dialects/pacc.js';
+import { mxServiceHosts, PACC_LABEL, SERVICE_LABELS } from '../../links.js';
 import { normalizeDomain } from '../../model/address.js';
 import { mxLookupDomains } from '../../policy/provider-profile.js';
 import type { Invocation } from '../args.js';
@@ -45,7 +46,10 @@ export const dnsCommand: Command = {
     "_imap, _pop3s, _pop3) to the account's mail host, their",
     'priorities in order of preference; a comment names the',
     "service's own names that MX-based lookups reach (autoconfig.",
-    "of the provider's MX domains). With --fly-certs: the",
+    "of the provider's MX domains). PACC: the ua-auto-config CNAME",
+    'and the _ua-auto-config TXT record with the SHA-256 of the',
+    'document served now, or a comment saying why the domain has',
+    'none (stored per-mailbox logins). With --fly-certs: the',
     '`fly certs add` commands for the names the customer points at us.',
   ],
 
@@ -56,16 +60,21 @@ export const dnsCommand: Command = {
     const serviceHost = inv.flyCerts ? undefined : serviceHostOf(inv, ctx);
     const answer = await lookupOrFail(ctx, { domain }, `no records for ${domain}`);
     switch (answer.kind) {
-      case 'settings':
+      case 'settings': {
+        const pacc = paccPublication(answer);
         // Fly's proxy terminates TLS: each name a customer points at the app needs its own
         // certificate there (the service's own names are added once, by the operator).
-        if (serviceHost === undefined) ctx.io.stdout(SERVICE_LABELS.map((label) => `fly certs add ${label}.${domain}\n`).join(''));
-        else ctx.io.stdout(renderDnsZone({ domain, serviceHost, settings: answer.settings, mxServiceHosts: mxServiceHosts(mxLookupDomains(ctx.profile)) }));
+        const labels = [...SERVICE_LABELS, ...(pacc.published ? [PACC_LABEL] : [])];
+        if (serviceHost === undefined) ctx.io.stdout(labels.map((label) => `fly certs add ${label}.${domain}\n`).join(''));
+        else ctx.io.stdout(renderDnsZone({ domain, serviceHost, settings: answer.settings, mxServiceHosts: mxServiceHosts(mxLookupDomains(ctx.profile)), pacc }));
         return EXIT_OK;
+      }
       case 'unknown-domain':
         throw new Failure(`no account serves ${domain}: it has no records to publish`);
       case 'address-required':
-        throw new Failure(`${domain} is an account-named domain, not a customer domain: it has no per-customer records`);
+        throw new Failure(
+          `${domain} is an account-named domain, not a customer domain: it has no per-customer records (nor a PACC document: its login is the bare username)`,
+        );
     }
   },
 };

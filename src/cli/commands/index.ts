@@ -7,5 +7,6 @@ import { dnsCommand } from './dns.js';
 import { importCommand } from './import.js';
 import { lookupCommand } from './lookup.js';
 import { migrateCommand } from './migrate.js';
+import { paccCheckCommand } from './pacc-check.js';
 
-export const COMMANDS: readonly Command[] = [importCommand, lookupCommand, checkCommand, dnsCommand, migrateCommand, configCommand];
+export const COMMANDS: readonly Command[] = [importCommand, lookupCommand, checkCommand, dnsCommand, paccCheckCommand, migrateCommand, configCommand];

@@ -5,7 +5,7 @@
 // they too arrive from loopback, so the exemption is for a loopback peer that forwards for
 // no one (client-ip.ts isOwnLocalRequest).
 import type { FastifyInstance } from 'fastify';
-import { readTlsAllowedRequest, tlsAllowedAnswer } from '../../dialects/tls-allowed.js';
+import { readTlsAllowedRequest, tlsAllowedAnswer, tlsAllowedPaccAnswer } from '../../dialects/tls-allowed.js';
 import { TLS_ALLOWED_PATH } from '../../links.js';
 import { isOwnLocalRequest } from '../client-ip.js';
 import type { AppContext } from '../context.js';
@@ -17,7 +17,10 @@ export async function tlsAllowedRoutes(app: FastifyInstance, ctx: AppContext): P
   app.get<{ Querystring: { domain?: string } }>(TLS_ALLOWED_PATH, { config }, async (request, reply) => {
     const read = readTlsAllowedRequest(request.query.domain, ctx.config.serviceHosts);
     if (!read.ok) return sendAnswer(reply, read.answer);
-    return sendAnswer(reply, await answerRequest(ctx, request, { domain: read.domain }, ['tls-allowed'], tlsAllowedAnswer));
+    const answered = read.pacc
+      ? await answerRequest(ctx, request, { domain: read.domain }, ['tls-allowed', 'pacc'], tlsAllowedPaccAnswer)
+      : await answerRequest(ctx, request, { domain: read.domain }, ['tls-allowed'], tlsAllowedAnswer);
+    return sendAnswer(reply, answered);
   });
   refuseOtherMethods(app, TLS_ALLOWED_PATH, ['GET']);
 }
