@@ -67,9 +67,9 @@ export function ownServiceHosts(configured: readonly string[], mxDomains: { base
   return names.filter((n, i) => names.indexOf(n) === i);
 }
 
-/** Whether a host name is one of a customer's service names (`autoconfig.<domain>`, `autodiscover.<domain>`). */
+/** Whether a host name is one of a customer's service names (`autoconfig.`, `autodiscover.` or `ua-auto-config.<domain>`). */
 export function hasServiceLabel(name: string): boolean {
-  return SERVICE_LABELS.some((label) => name.startsWith(`${label}.`));
+  return SERVICE_LABELS.some((label) => name.startsWith(`${label}.`)) || name.startsWith(`${PACC_LABEL}.`);
 }
 
 /** `<PUBLIC_URL><path>`: the service's own public URL for one of its paths (never the Host header). */

@@ -413,9 +413,9 @@ t.test("the card's links and commands lead to real answers for the same account"
   t.match(pox.body, '<LoginName>sales-oldtimer</LoginName>');
 });
 
-t.test('customer-facing autoconfig./autodiscover. names carry no page (404), the service names do', async (t) => {
+t.test('customer-facing autoconfig./autodiscover./ua-auto-config. names carry no page (404), the service names do', async (t) => {
   const { app } = await testApp(t);
-  for (const host of ['autoconfig.newbie.example', 'AutoDiscover.NewBie.Example:443', 'autodiscover.unknown.example']) {
+  for (const host of ['autoconfig.newbie.example', 'AutoDiscover.NewBie.Example:443', 'autodiscover.unknown.example', 'ua-auto-config.newbie.example']) {
     for (const url of ['/', q('jane@newbie.example')]) {
       const res = await app.inject({ url, headers: { host } });
       t.equal(res.statusCode, 404, `${host}${url}`);
