@@ -8,7 +8,7 @@
 //   usage: deltachat-run.ts WORKDIR
 import { spawn } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -17,7 +17,7 @@ import { coreBinaryPath } from './deltachat-core.js';
 import { CLIENT_ACCOUNTS, PUBLIC_URL } from './fixtures.js';
 import { DC_CASES, DC_PASSWORD, DC_SOURCES, FRONT_ADDRESS, frontNames, mailHosts, PIN_TABLE, sourceUrl, type DcCase, type DcCaseRecord, type DcRunResult, type PinMode } from './deltachat-cases.js';
 import { startMailStandIn } from './mail-standin.js';
-import { RESULT_MARKER } from './run-result.js';
+import { exitWhenDone, writeRunResult } from './run-result.js';
 import { issueServerCertificate, makeTestPki, startTestService } from './service.js';
 import { descendantsOf, isAlive, killPids, startTime } from './thunderbird.js';
 
@@ -180,9 +180,7 @@ async function main(): Promise<void> {
       straceLog,
       timings,
     };
-    const resultFile = join(workDir, 'result.json');
-    writeFileSync(resultFile, JSON.stringify(result));
-    process.stdout.write(`${RESULT_MARKER}${resultFile}\n`);
+    writeRunResult(workDir, result);
   } catch (err) {
     process.stderr.write(`deltachat-rpc-server stderr:\n${serverErr}\n`);
     throw err;
@@ -194,10 +192,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`deltachat-run: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('deltachat-run', main());

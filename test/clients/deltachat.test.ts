@@ -34,10 +34,10 @@ import {
   type DcRunResult,
   type DcServer,
 } from './deltachat-cases.js';
-import { canMakeLoopbackNamespace, missingTools, REQUIRED_TOOLS, spawnInLoopbackNamespace } from './netns.js';
-import { RESULT_MARKER } from './run-result.js';
+import { canMakeLoopbackNamespace, missingTools, REQUIRED_TOOLS } from './netns.js';
+import { runInNamespace, type RunnerOutcome } from './runner.js';
 import { destinations, isLoopback } from './strace.js';
-import { descendantsOf, isAlive, killPids, startTime } from './thunderbird.js';
+import { isAlive } from './thunderbird.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The whole run (core start, a dozen configures, shutdown) must take well under a minute. */
@@ -45,36 +45,8 @@ const RUN_BUDGET_MS = 60_000;
 /** After this, the run is killed (by PID) and the suite fails. */
 const RUN_TIMEOUT_MS = 120_000;
 
-async function runDeltaChat(workDir: string): Promise<{ result?: DcRunResult; stderr: string; code: number | null; ms: number }> {
-  const started = Date.now();
-  const child = spawnInLoopbackNamespace(
-    workDir,
-    process.execPath,
-    [...process.execArgv, join(here, 'deltachat-run.ts'), workDir],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' } },
-    dcHostsEntries(),
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-100_000)));
-  const timer = setTimeout(() => {
-    const pid = child.pid;
-    if (pid === undefined) return;
-    stderr += `\n(run killed after ${RUN_TIMEOUT_MS} ms)\n`;
-    void killPids([pid, ...descendantsOf(pid)].map((p) => ({ pid: p, start: startTime(p) })));
-  }, RUN_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve) => {
-    child.once('error', (err) => {
-      stderr += `\n${err.message}\n`;
-      resolve(null);
-    });
-    child.once('close', (c) => resolve(c));
-  });
-  clearTimeout(timer);
-  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
-  const result = line ? (JSON.parse(readFileSync(line.slice(RESULT_MARKER.length), 'utf8')) as DcRunResult) : undefined;
-  return { result, stderr, code, ms: Date.now() - started };
+function runDeltaChat(workDir: string): Promise<RunnerOutcome<DcRunResult>> {
+  return runInNamespace<DcRunResult>(workDir, join(here, 'deltachat-run.ts'), RUN_TIMEOUT_MS, dcHostsEntries());
 }
 
 /**

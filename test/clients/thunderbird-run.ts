@@ -4,11 +4,11 @@
 // shutdown. It writes WORKDIR/result.json and prints `RESULT <that path>` on stdout.
 //
 //   usage: thunderbird-run.ts WORKDIR
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLIENT_ACCOUNTS, CLIENT_CASES, PUBLIC_URL, SERVICE_BASE_DOMAIN, SERVICE_HOST, tlsNames, type ClientCase } from './fixtures.js';
 import { appInfo, readPrefs, runProbe, runProbes, trustCa, type Probe } from './probes.js';
-import { RESULT_MARKER, type Phase, type ProbeRecord, type RunResult } from './run-result.js';
+import { exitWhenDone, writeRunResult, type Phase, type ProbeRecord, type RunResult } from './run-result.js';
 import { makeTestPki, startTestService } from './service.js';
 import { isAlive, startThunderbird, type RunningThunderbird } from './thunderbird.js';
 
@@ -124,20 +124,11 @@ async function main(): Promise<void> {
       straceLog,
       timings,
     };
-    // Large: a file, not a pipe that process.exit could cut short.
-    const resultFile = join(workDir, 'result.json');
-    writeFileSync(resultFile, JSON.stringify(result));
-    process.stdout.write(`${RESULT_MARKER}${resultFile}\n`);
+    writeRunResult(workDir, result);
   } finally {
     if (tb) await tb.stop().catch(() => undefined);
     await service.close();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`thunderbird-run: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+exitWhenDone('thunderbird-run', main());

@@ -14,12 +14,13 @@ import type { Test } from 'tap';
 import { readAutoconfig } from '../support/autoconfig-clients.js';
 import { readAutodiscover } from '../support/autodiscover-clients.js';
 import { CLIENT_CASES, PUBLIC_URL, SERVICE_BASE_DOMAIN, SERVICE_HOST, type ClientCase } from './fixtures.js';
-import { missingTools, REQUIRED_TOOLS, spawnInLoopbackNamespace } from './netns.js';
+import { missingTools, REQUIRED_TOOLS } from './netns.js';
 import type { ConfigReading, ProbeResult, ServerReading } from './probes.js';
 import type { RecordedRequest } from './service.js';
 import { destinations, isLoopback } from './strace.js';
-import { RESULT_MARKER, type Phase, type ProbeRecord, type RunResult } from './run-result.js';
-import { descendantsOf, isAlive, killPids, testPrefs, THUNDERBIRD_LAUNCHER, thunderbirdBinary } from './thunderbird.js';
+import type { Phase, ProbeRecord, RunResult } from './run-result.js';
+import { runInNamespace, type RunnerOutcome } from './runner.js';
+import { isAlive, testPrefs, THUNDERBIRD_LAUNCHER, thunderbirdBinary } from './thunderbird.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The whole run (Thunderbird start, about 120 lookups, shutdown) must take well under a minute. */
@@ -30,44 +31,8 @@ const RUN_TIMEOUT_MS = 100_000;
 // ---------------------------------------------------------------------------------------
 // Running Thunderbird (in the namespace) and collecting what it understood.
 
-async function runThunderbird(workDir: string): Promise<{ result?: RunResult; stderr: string; code: number | null; ms: number }> {
-  const started = Date.now();
-  // The runner is TypeScript: start it with this process's loader flags (tap's TS import).
-  const child = spawnInLoopbackNamespace(workDir, process.execPath, [...process.execArgv, join(here, 'thunderbird-run.ts'), workDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => {
-    // Ours alone, by PID: the runner and what descends from it.
-    const pid = child.pid;
-    if (pid === undefined) return;
-    stderr += `\n(run killed after ${RUN_TIMEOUT_MS} ms)\n`;
-    void killPids([pid, ...descendantsOf(pid)].map((p) => ({ pid: p, start: startOf(p) })));
-  }, RUN_TIMEOUT_MS);
-  const code = await new Promise<number | null>((resolve) => {
-    child.once('error', (err) => {
-      stderr += `\n${err.message}\n`;
-      resolve(null);
-    });
-    child.once('close', (c) => resolve(c));
-  });
-  clearTimeout(timer);
-  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
-  const result = line ? (JSON.parse(readFileSync(line.slice(RESULT_MARKER.length), 'utf8')) as RunResult) : undefined;
-  return { result, stderr, code, ms: Date.now() - started };
-}
-
-function startOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+function runThunderbird(workDir: string): Promise<RunnerOutcome<RunResult>> {
+  return runInNamespace<RunResult>(workDir, join(here, 'thunderbird-run.ts'), RUN_TIMEOUT_MS);
 }
 
 // ---------------------------------------------------------------------------------------
