@@ -1,5 +1,5 @@
 // The `mailconf` command line, as an operator uses it: import a file, look addresses up,
-// check the directory. `main` is called directly with captured output; one test runs
+// check the directory. `main` is called directly with captured output (support/cli.ts); one test runs
 // the built `bin/mailconf.js` end to end.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -9,25 +9,14 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import t, { type Test } from 'tap';
 import { applyMigrations, MIGRATIONS } from '../src/directory/migrations.js';
-import { main } from '../src/cli/mailconf.js';
+import { runCli, type CliRun } from './support/cli.js';
 import { throwAwayDatabase } from './support/postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** stderr split into lines, without the final empty one. */
-  errLines: string[];
-}
+type Run = CliRun;
 
-async function mailconf(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env });
-  return { code, stdout, stderr, errLines: stderr.split('\n').filter((l) => l !== '') };
-}
+const mailconf = runCli;
 
 const OLDTIMER = {
   username: 'oldtimer',

@@ -3,20 +3,15 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { main } from '../src/cli/mailconf.js';
 import { settingsFor, type MailSettings } from '../src/policy/settings.js';
 import { defaultProvider } from '../src/policy/provider-profile.js';
 import { dnsRecords, renderDnsZone } from '../src/dialects/dns-zone.js';
 import { PACC_TTL_SECONDS, paccDigest, paccPublication, paccRecordDigest } from '../src/dialects/pacc.js';
 import { PACC_PATH } from '../src/links.js';
-import { FIXTURE_ACCOUNTS, testApp } from './support/app.js';
+import { testApp } from './support/app.js';
+import { fixtureDirectory, runCli } from './support/cli.js';
 
-async function mailconf(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s), env });
-  return { code, stdout, stderr, errLines: stderr.split('\n').filter((l) => l !== '') };
-}
+const mailconf = runCli;
 
 function settingsOf(account: { username: string; created: string; mailServer: number | null }, domain: string): MailSettings {
   const result = settingsFor({ account, domain }, defaultProvider);
@@ -198,11 +193,7 @@ function paccLines(zone: string) {
 }
 
 t.test('PACC: the ua-auto-config CNAME and the digest TXT record; the served bytes hash to the printed digest', async (t) => {
-  const dir = t.testdir();
-  const url = `sqlite:${join(dir, 'd.db')}`;
-  const file = join(dir, 'accounts.json');
-  writeFileSync(file, JSON.stringify({ accounts: FIXTURE_ACCOUNTS }));
-  t.equal((await mailconf(['import', file, '--directory', url])).code, 0);
+  const url = await fixtureDirectory(t);
   const { app } = await testApp(t);
   for (const domain of ['newbie.example', 'lastday.example', 'firstday.example']) {
     const zone = await mailconf(['dns', domain, '--public-url', 'https://mailconf.pair.com', '--directory', url]);

@@ -1,28 +1,16 @@
 // `mailconf pacc-check DOMAIN`: does a published _ua-auto-config TXT record vouch for the
 // PACC document served now? Records come from --txt or stdin (`dig +short TXT`); no network.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { main } from '../src/cli/mailconf.js';
 import { txtRecordText } from '../src/cli/commands/pacc-check.js';
 import { paccDigest } from '../src/dialects/pacc.js';
 import { PACC_PATH } from '../src/links.js';
-import { FIXTURE_ACCOUNTS, testApp } from './support/app.js';
+import { testApp } from './support/app.js';
+import { fixtureDirectory, runCli } from './support/cli.js';
 
-async function mailconf(argv: string[], stdin?: string, env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s), env, ...(stdin === undefined ? {} : { stdin: async () => stdin }) };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const mailconf = (argv: string[], stdin?: string) => runCli(argv, {}, stdin);
 
 async function workspace(t: Test) {
-  const dir = t.testdir();
-  const url = `sqlite:${join(dir, 'd.db')}`;
-  const file = join(dir, 'accounts.json');
-  writeFileSync(file, JSON.stringify({ accounts: FIXTURE_ACCOUNTS }));
-  t.equal((await mailconf(['import', file, '--directory', url])).code, 0);
+  const url = await fixtureDirectory(t);
   const { app } = await testApp(t);
   const served = async (domain: string) => paccDigest((await app.inject({ url: PACC_PATH, headers: { host: `ua-auto-config.${domain}` } })).rawPayload);
   return { url, served, run: (argv: string[], stdin?: string) => mailconf([...argv, '--directory', url], stdin) };
