@@ -7,11 +7,9 @@ import { isXmlText } from '../model/text.js';
 import { isAccountNamedDomain, mailboxBelongsTo } from '../policy/account-named.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
 
-export interface ImportProblem {
-  /** Where in the file, e.g. `accounts[2].domains[0]`. */
-  position: string;
-  reason: string;
-}
+import type { ImportProblem } from '../directory/directory.js';
+
+export type { ImportProblem };
 
 export type ImportParse = { ok: true; accounts: ImportAccount[] } | { ok: false; problems: ImportProblem[] };
 

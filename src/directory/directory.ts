@@ -29,6 +29,48 @@ export interface DirectoryCounts {
 /** Raised by `importAccounts` when the data conflicts with what the directory holds. */
 export class ImportConflictError extends Error {}
 
+/** One thing wrong with an import, and where: `accounts[2].domains[0]`, `line 7`, `line 7, column 3`. */
+export interface ImportProblem {
+  position: string;
+  reason: string;
+}
+
+/**
+ * An import refused as a whole: every problem found (at most about 100), by the records'
+ * reader and validator or by the directory (a domain another account owns, a username given
+ * twice). Nothing was written.
+ */
+export class ImportRejectedError extends Error {
+  constructor(readonly problems: readonly ImportProblem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing imported`);
+  }
+}
+
+/** A validated account and where in its input it came from (for problems). */
+export interface ImportRecord {
+  position: string;
+  account: ImportAccount;
+}
+
+export interface ImportOptions {
+  /** The input becomes the whole directory: accounts it does not name are removed. */
+  replace: boolean;
+  /** Do everything but commit: the report says what would change, nothing is written. */
+  dryRun?: boolean;
+}
+
+/** What an import changed (or, dry, would change), counted against the directory before it. */
+export interface ImportReport {
+  dryRun: boolean;
+  accounts: { added: number; changed: number; unchanged: number; removed: number };
+  /** A domain moved from one account to another counts as `moved`, not as removed and added. */
+  domains: { added: number; removed: number; moved: number };
+  /** A stored login whose value changed counts as `changed`. */
+  mailboxes: { added: number; changed: number; removed: number };
+  /** What the input held (the accounts, domains and logins now stored for them). */
+  written: ImportSummary;
+}
+
 /** Raised when a directory URL names no usable backend, or its store cannot be opened. */
 export class DirectoryError extends Error {}
 
@@ -66,6 +108,21 @@ export interface DirectoryAdmin {
    * and mailboxes become exactly those given), or with `replace` the whole directory.
    */
   importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary>;
+  /**
+   * The same, from a stream of any length in flat memory: one transaction, committed only
+   * when the whole stream was read without an ImportRejectedError (which the source throws,
+   * after its last record, when its validator found problems) and without a conflict (then
+   * an ImportRejectedError naming each record's position). With `dryRun`, rolled back.
+   */
+  importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport>;
+  /** One account with its domains and stored logins (sorted), or undefined. */
+  getAccount(username: string): Promise<ImportAccount | undefined>;
+  /** Removes an account with its domains and logins; what it held, or undefined when there was none. */
+  deleteAccount(username: string): Promise<ImportAccount | undefined>;
+  /** Removes one domain (and its account's stored logins at it); the account that owned it, or undefined. */
+  deleteDomain(domain: string): Promise<{ username: string } | undefined>;
+  /** Every account in username order with its domains and logins (sorted), streamed from one snapshot. */
+  exportAccounts(): AsyncIterable<ImportAccount>;
   /** Every account, in username order, for checks over the whole directory. */
   allAccounts(): AsyncIterable<Account>;
   counts(): Promise<DirectoryCounts>;

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Account, ImportAccount } from '../model/account.js';
 import { addressMd5 } from '../model/address.js';
-import type { Directory, DirectoryCounts, DirectoryHit, ImportSummary, MailboxKey } from './directory.js';
+import type { Directory, DirectoryCounts, DirectoryHit, ImportOptions, ImportRecord, ImportReport, ImportSummary, MailboxKey } from './directory.js';
 import { firstConflict, importSummary } from './import-rules.js';
 
 const SCHEMA = `
@@ -324,6 +324,28 @@ export class SqliteDirectory implements Directory {
       return importSummary(accounts);
     });
     return write.immediate();
+  }
+
+  // Declared for issue 12; built next (streaming import, export, delete).
+  async importStream(_records: AsyncIterable<ImportRecord>, _options: ImportOptions): Promise<ImportReport> {
+    throw new Error('importStream is not built yet');
+  }
+
+  async getAccount(_username: string): Promise<ImportAccount | undefined> {
+    throw new Error('getAccount is not built yet');
+  }
+
+  async deleteAccount(_username: string): Promise<ImportAccount | undefined> {
+    throw new Error('deleteAccount is not built yet');
+  }
+
+  async deleteDomain(_domain: string): Promise<{ username: string } | undefined> {
+    throw new Error('deleteDomain is not built yet');
+  }
+
+  // eslint-disable-next-line require-yield
+  async *exportAccounts(): AsyncIterable<ImportAccount> {
+    throw new Error('exportAccounts is not built yet');
   }
 
   async *allAccounts(): AsyncIterable<Account> {

@@ -41,6 +41,12 @@ export class DownDirectory implements Directory {
   async findByDomain() { return this.fail(); }
   async findByUsername() { return this.fail(); }
   async importAccounts() { return this.fail(); }
+  async importStream() { return this.fail(); }
+  async getAccount() { return this.fail(); }
+  async deleteAccount() { return this.fail(); }
+  async deleteDomain() { return this.fail(); }
+  // eslint-disable-next-line require-yield
+  async *exportAccounts() { this.fail(); }
   // eslint-disable-next-line require-yield
   async *allAccounts() { this.fail(); }
   async counts() { return this.fail(); }
