@@ -6,12 +6,12 @@
 //
 // Two things the namespace needs for ispdb, each first shown missing by a control run:
 // - A network interface besides loopback. KIO's http worker asks Qt whether the machine
-//   is online (HTTPProtocol::isOffline in KIO's src/kioworkers/http/http.cpp, through
-//   QNetworkConfigurationManager::isOnline, whose generic bearer engine counts only
-//   interfaces that are up and not loopback). With only `lo` it connects, sends nothing and
-//   reports the URL as "does not exist". A veth pair with both ends inside the namespace
-//   (a cable from the namespace to itself, no address, no route) makes it online; nothing
-//   outside becomes reachable.
+//   is online before it sends a request (HTTPProtocol::isOffline in KIO's
+//   src/kioworkers/http/http.cpp: QNetworkConfigurationManager::isOnline; Qt's generic
+//   bearer engine, qgenericengine.cpp, ignores the loopback interface). With only `lo` it
+//   connects, sends nothing and reports the URL as "does not exist". A veth pair with both
+//   ends inside the namespace (a cable from the namespace to itself) makes it online;
+//   nothing outside becomes reachable (a dummy interface would do where veth is missing).
 // - The test CA in the system store: a copy of /etc/ssl/certs with the CA added, mounted
 //   over it in this mount namespace only (Qt reads the system roots there; KIO's
 //   KSslCertificateManager starts from those).
@@ -100,6 +100,28 @@ function trustTestCa(dir: string, caPem: string): void {
   symlinkSync('mailconf-test-ca.pem', join(dir, `${hash}.${n}`));
   writeFileSync(join(dir, 'ca-certificates.crt'), `${readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8')}\n${caPem}`);
   sh('mount', ['--bind', dir, '/etc/ssl/certs']);
+}
+
+/**
+ * kmail0, up, with 192.0.2.1/32: one end of a veth pair whose other end (kmail1, up) is in
+ * this namespace too, or a dummy interface where the kernel has no veth.
+ */
+function addLoopedInterface(): void {
+  try {
+    sh('ip', ['link', 'add', 'kmail0', 'type', 'veth', 'peer', 'name', 'kmail1']);
+    sh('ip', ['link', 'set', 'kmail1', 'up']);
+  } catch (veth) {
+    try {
+      sh('ip', ['link', 'add', 'kmail0', 'type', 'dummy']);
+    } catch (dummy) {
+      throw new Error(`cannot add a veth pair or a dummy interface in the namespace: ${String(veth)}; ${String(dummy)}`);
+    }
+  }
+  // An IPv4 address of its own too: glibc's getaddrinfo (AI_ADDRCONFIG, which Qt's
+  // resolver sets) asks for IPv4 only when a non-loopback interface has one, and the
+  // hosts file is IPv4. A /32 from TEST-NET-1 (RFC 5737) adds no route to anywhere.
+  sh('ip', ['address', 'add', '192.0.2.1/32', 'dev', 'kmail0']);
+  sh('ip', ['link', 'set', 'kmail0', 'up']);
 }
 
 async function runIspdb(workDir: string, index: number, c: KmCase, setup: KmSetup, service: TestService): Promise<KmRun> {
@@ -202,13 +224,7 @@ async function main(): Promise<void> {
     // Only loopback: KIO considers the machine offline and sends no request at all.
     runs.push(await runIspdb(workDir, index++, control, 'offline', service));
     mark('offline');
-    sh('ip', ['link', 'add', 'kmail0', 'type', 'veth', 'peer', 'name', 'kmail1']);
-    // An IPv4 address of its own too: glibc's getaddrinfo (AI_ADDRCONFIG, which Qt's
-    // resolver sets) asks for IPv4 only when a non-loopback interface has one, and the
-    // hosts file is IPv4. A /32 from TEST-NET-1 (RFC 5737) adds no route to anywhere.
-    sh('ip', ['address', 'add', '192.0.2.1/32', 'dev', 'kmail0']);
-    sh('ip', ['link', 'set', 'kmail0', 'up']);
-    sh('ip', ['link', 'set', 'kmail1', 'up']);
+    addLoopedInterface();
     // Online, but the test CA is not trusted: the HTTPS steps must fail.
     runs.push(await runIspdb(workDir, index++, control, 'untrusted', service));
     mark('untrusted');
