@@ -132,8 +132,9 @@ async function suite(t: Test): Promise<void> {
         t.ok(noServers(r), 'ispdb printed no server', diagnostics(r));
         t.same(r.requests.filter((q) => q.status === 200).map(requestUrl), [], 'none of our URLs gave settings', diagnostics(r));
         t.same(r.requests.slice(0, 3).map(requestUrl), urls, 'it asked our three URLs in its order', diagnostics(r));
-        // Debian's patch (4:22.12.3-1+deb12u1) goes back to the .well-known step after each
-        // of its failures instead of giving up, so ispdb never ends here; KMail's wizard waits.
+        // Upstream 22.12.3 gives up after the .well-known step (Ispdb::slotResult in
+        // src/ispdb/ispdb.cpp); Debian's patched build (4:22.12.3-1+deb12u1) goes back to it
+        // after each failure instead, so ispdb never ends here and KMail's wizard keeps waiting.
         t.equal(r.ended, 'repeating', 'and kept asking the .well-known URL until the runner stopped it', diagnostics(r));
         t.same([...new Set(r.requests.slice(3).map(requestUrl))], [urls[2]], 'nothing else', diagnostics(r));
         return;
