@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import type { Account, ImportAccount } from '../model/account.js';
 import { addressMd5 } from '../model/address.js';
 import type { Directory, DirectoryCounts, DirectoryHit, ImportOptions, ImportRecord, ImportReport, ImportSummary, MailboxKey } from './directory.js';
-import { firstConflict, importSummary } from './import-rules.js';
+import { buffered, importAccountsVia, runImport, type ImportSession, type RepeatedUsername, type StagedRecord } from './import-stream.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -122,6 +122,8 @@ export class SqliteDirectory implements Directory {
   private closed = false;
   private checkedAt = 0;
   private lastFault: unknown;
+  /** The end of the last write queued (see `serially`). */
+  private writes: Promise<unknown> = Promise.resolve();
 
   /** Opens (creating when needed) the directory at `path`; `:memory:` for a throw-away one. */
   constructor(path: string, options: SqliteOptions = {}) {
@@ -260,8 +262,8 @@ export class SqliteDirectory implements Directory {
   /**
    * A lookup, remembered until the data changes: asking SQLite whether anything was
    * committed since (data_version, one read of the WAL index) costs half of the query it
-   * saves. Our own writes do not change data_version for this connection: `importAccounts`
-   * forgets the answers itself. The hits are frozen, as they are shared between callers.
+   * saves. Our own writes do not change data_version for this connection: the writes forget
+   * the answers themselves. The hits are frozen, as they are shared between callers.
    */
   private lookup(kind: 'd' | 'u', name: string, mailbox: MailboxKey | undefined, query: (c: Connection) => HitRow | undefined): DirectoryHit | undefined {
     return this.use((c) => {
@@ -283,69 +285,120 @@ export class SqliteDirectory implements Directory {
   }
 
   async importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary> {
-    return this.use((c) => {
+    return importAccountsVia(this, accounts, options);
+  }
+
+  /**
+   * One IMMEDIATE transaction, after this directory's earlier writes (another process's
+   * import makes it wait up to busy_timeout, then fail busy).
+   * On a file it runs on a connection of its own, opened for the import and closed after:
+   * the import awaits its source between records, and the serving connection, whose
+   * lookups run meanwhile, must never see its uncommitted rows (WAL readers see the last
+   * commit). The serving connection notices the commit by its data_version (another
+   * connection's commit changes it) and forgets its answers; they are forgotten here too.
+   * ':memory:' (tests only) has one connection: the source is read whole first, then
+   * written on it with no I/O awaited between the statements.
+   */
+  async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+    return this.serially(() => this.importNow(records, options));
+  }
+
+  private async importNow(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+    if (this.path === ':memory:') {
+      const source = await buffered(records);
+      const c = this.current();
       try {
-        return this.write(c.db, accounts, options);
+        return await importOn(c.db, source, options);
       } finally {
         c.answers.clear();
       }
+    }
+    this.current(); // refuses when closed, reopens a dropped serving connection
+    const db = new Database(this.path, { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      // This build's default page cache is 16 MB per schema (main and temp): an import
+      // writes its pages once, it gains little from more than a few MB of each.
+      db.pragma(`cache_size = -${IMPORT_CACHE_KB}`);
+      db.pragma(`temp.cache_size = -${IMPORT_CACHE_KB}`);
+      return await importOn(db, records, options);
+    } finally {
+      db.close();
+      if (this.conn) this.conn.answers.clear();
+    }
+  }
+
+  async getAccount(username: string): Promise<ImportAccount | undefined> {
+    return this.use(({ db }) => readAccount(db, username));
+  }
+
+  async deleteAccount(username: string): Promise<ImportAccount | undefined> {
+    return this.writeNow((db) => {
+      const held = readAccount(db, username);
+      if (held) db.prepare('DELETE FROM accounts WHERE username = ?').run(username);
+      return held;
     });
   }
 
-  private write(db: Database.Database, accounts: ImportAccount[], options: { replace: boolean }): ImportSummary {
-    const upsert = db.prepare<[string, string, number | null], { id: number }>(
-      `INSERT INTO accounts (username, created, mail_server) VALUES (?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET created = excluded.created, mail_server = excluded.mail_server
-       RETURNING id`,
-    );
-    const clearDomains = db.prepare('DELETE FROM domains WHERE account_id = ?');
-    const clearMailboxes = db.prepare('DELETE FROM mailboxes WHERE account_id = ?');
-    const owner = db.prepare<[string], { username: string }>(
-      'SELECT a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ?',
-    );
-    const addDomain = db.prepare('INSERT INTO domains (domain, account_id) VALUES (?, ?)');
-    const addMailbox = db.prepare('INSERT INTO mailboxes (address, account_id, login, address_md5) VALUES (?, ?, ?, ?)');
-
-    const write = db.transaction(() => {
-      if (options.replace) db.exec('DELETE FROM mailboxes; DELETE FROM domains; DELETE FROM accounts;');
-      const ids = accounts.map((a) => {
-        const id = upsert.get(a.username, a.created, a.mailServer)!.id;
-        clearDomains.run(id);
-        clearMailboxes.run(id);
-        return id;
-      });
-      // Checked before any domain is written: the owners left are all outside the import.
-      const conflict = firstConflict(accounts, (domain) => owner.get(domain)?.username);
-      if (conflict) throw conflict;
-      accounts.forEach((a, i) => {
-        for (const domain of a.domains) addDomain.run(domain, ids[i]);
-        for (const m of a.mailboxes) addMailbox.run(m.address, ids[i], m.login, addressMd5(m.address));
-      });
-      return importSummary(accounts);
+  async deleteDomain(domain: string): Promise<{ username: string } | undefined> {
+    return this.writeNow((db) => {
+      const owner = db
+        .prepare<[string], { id: number; username: string }>('SELECT a.id, a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ?')
+        .get(domain);
+      if (!owner) return undefined;
+      db.prepare('DELETE FROM domains WHERE domain = ?').run(domain);
+      db.prepare("DELETE FROM mailboxes WHERE account_id = ? AND substr(address, -length(?) - 1) = '@' || ?").run(owner.id, domain, domain);
+      return { username: owner.username };
     });
-    return write.immediate();
   }
 
-  // Declared for issue 12; built next (streaming import, export, delete).
-  async importStream(_records: AsyncIterable<ImportRecord>, _options: ImportOptions): Promise<ImportReport> {
-    throw new Error('importStream is not built yet');
+  /** A short write in one IMMEDIATE transaction on the serving connection, after this directory's earlier writes. */
+  private writeNow<T>(work: (db: Database.Database) => T): Promise<T> {
+    return this.serially(async () =>
+      this.use((c) => {
+        try {
+          return c.db.transaction(() => work(c.db)).immediate();
+        } finally {
+          c.answers.clear();
+        }
+      }),
+    );
   }
 
-  async getAccount(_username: string): Promise<ImportAccount | undefined> {
-    throw new Error('getAccount is not built yet');
+  /**
+   * Runs this directory's writes one after the other. A write waits for the file's write
+   * lock synchronously (busy_timeout, the whole process with it): one behind an import of
+   * this same process, which holds the lock across awaits, would wait for an import that
+   * cannot go on meanwhile. Queued here, it waits without blocking.
+   */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work);
+    this.writes = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
-  async deleteAccount(_username: string): Promise<ImportAccount | undefined> {
-    throw new Error('deleteAccount is not built yet');
-  }
-
-  async deleteDomain(_domain: string): Promise<{ username: string } | undefined> {
-    throw new Error('deleteDomain is not built yet');
-  }
-
-  // eslint-disable-next-line require-yield
+  /**
+   * Every account from one read statement (one snapshot). On a file it runs on a connection
+   * of its own, so the serving connection stays free for lookups while the caller awaits
+   * between accounts; leaving the loop early closes it. ':memory:' (tests) has one
+   * connection only: its listing is read whole first.
+   */
   async *exportAccounts(): AsyncIterable<ImportAccount> {
-    throw new Error('exportAccounts is not built yet');
+    if (this.path === ':memory:') {
+      yield* this.use(({ db }) => [...exportStatement(db).iterate()].map(toExported));
+      return;
+    }
+    this.current();
+    const db = new Database(this.path, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      for (const row of exportStatement(db).iterate()) yield toExported(row);
+    } finally {
+      db.close();
+    }
   }
 
   async *allAccounts(): AsyncIterable<Account> {
@@ -392,6 +445,99 @@ function upgradeSchema(db: Database.Database): void {
     db.exec('UPDATE mailboxes SET address_md5 = mailconf_address_md5(address) WHERE address_md5 IS NULL');
     db.exec(MD5_INDEX);
   }).immediate();
+}
+
+/** KiB of page cache an import's own connection keeps per schema (main, temp). */
+const IMPORT_CACHE_KB = 2000;
+
+/** The staging tables of an import (import-stream.ts), in the connection's temp schema. */
+const STAGING = `
+CREATE TEMP TABLE import_accounts (ord INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, position TEXT NOT NULL,
+  created TEXT NOT NULL, mail_server INTEGER, account_id INTEGER);
+CREATE TEMP TABLE import_domains (ord INTEGER NOT NULL, idx INTEGER NOT NULL, domain TEXT NOT NULL, PRIMARY KEY (ord, idx)) WITHOUT ROWID;
+CREATE INDEX temp.import_domains_by_domain ON import_domains (domain, ord, idx);
+CREATE TEMP TABLE import_mailboxes (ord INTEGER NOT NULL, idx INTEGER NOT NULL, address TEXT NOT NULL, login TEXT NOT NULL,
+  PRIMARY KEY (ord, idx)) WITHOUT ROWID;
+CREATE INDEX temp.import_mailboxes_by_address ON import_mailboxes (address, ord, idx);
+`;
+const DROP_STAGING = 'DROP TABLE IF EXISTS temp.import_accounts; DROP TABLE IF EXISTS temp.import_domains; DROP TABLE IF EXISTS temp.import_mailboxes;';
+
+/**
+ * runImport in one IMMEDIATE transaction on `db`: committed when it succeeds, rolled back
+ * when it throws or is dry. The staging tables live in the temp schema, on disk (this
+ * build's default temp store is a file), and are dropped before the transaction ends.
+ */
+async function importOn(db: Database.Database, records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+  db.pragma('foreign_keys = ON');
+  db.function('mailconf_address_md5', { deterministic: true }, (address: unknown) => addressMd5(String(address)));
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(STAGING);
+    const report = await runImport(records, options, sqliteSession(db));
+    db.exec(DROP_STAGING);
+    db.exec(options.dryRun ? 'ROLLBACK' : 'COMMIT');
+    return report;
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function sqliteSession(db: Database.Database): ImportSession {
+  const addAccount = db.prepare('INSERT INTO import_accounts (ord, username, position, created, mail_server) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING');
+  const firstPosition = db.prepare<[string], string>('SELECT position FROM import_accounts WHERE username = ?').pluck();
+  const addDomain = db.prepare('INSERT INTO import_domains (ord, idx, domain) VALUES (?, ?, ?)');
+  const addMailbox = db.prepare('INSERT INTO import_mailboxes (ord, idx, address, login) VALUES (?, ?, ?, ?)');
+  return {
+    writesAddressMd5: true,
+    async stage(records: readonly StagedRecord[]): Promise<RepeatedUsername[]> {
+      const repeated: RepeatedUsername[] = [];
+      for (const { ord, position, account: a } of records) {
+        if (addAccount.run(ord, a.username, position, a.created, a.mailServer).changes === 0) {
+          repeated.push({ ord, position, username: a.username, firstPosition: firstPosition.get(a.username)! });
+          continue;
+        }
+        a.domains.forEach((d, i) => addDomain.run(ord, i, d));
+        a.mailboxes.forEach((m, i) => addMailbox.run(ord, i, m.address, m.login));
+      }
+      return repeated;
+    },
+    async query<R extends object>(sql: string): Promise<R[]> {
+      const statement = db.prepare(sql);
+      if (statement.reader) return statement.all() as R[];
+      statement.run();
+      return [];
+    },
+    async analyze() {},
+    async announce() {},
+  };
+}
+
+interface ExportRow extends Account {
+  domains: string;
+  mailboxes: string;
+}
+
+/** Every account with its domains and logins (JSON arrays, sorted), in username order. */
+function exportStatement(db: Database.Database): Database.Statement<[], ExportRow> {
+  return db.prepare<[], ExportRow>(`SELECT a.username AS username, a.created AS created, a.mail_server AS mailServer,
+    (SELECT json_group_array(domain) FROM (SELECT domain FROM domains WHERE account_id = a.id ORDER BY domain)) AS domains,
+    (SELECT json_group_array(json_object('address', address, 'login', login))
+       FROM (SELECT address, login FROM mailboxes WHERE account_id = a.id ORDER BY address)) AS mailboxes
+    FROM accounts a ORDER BY a.username`);
+}
+
+function toExported(row: ExportRow): ImportAccount {
+  return { username: row.username, created: row.created, mailServer: row.mailServer, domains: JSON.parse(row.domains), mailboxes: JSON.parse(row.mailboxes) };
+}
+
+/** One account as an import would give it: domains and mailboxes sorted. */
+function readAccount(db: Database.Database, username: string): ImportAccount | undefined {
+  const a = db.prepare<[string], Account & { id: number }>('SELECT id, username, created, mail_server AS mailServer FROM accounts WHERE username = ?').get(username);
+  if (!a) return undefined;
+  const domains = db.prepare<[number], string>('SELECT domain FROM domains WHERE account_id = ? ORDER BY domain').pluck().all(a.id);
+  const mailboxes = db.prepare<[number], { address: string; login: string }>('SELECT address, login FROM mailboxes WHERE account_id = ? ORDER BY address').all(a.id);
+  return { username: a.username, created: a.created, mailServer: a.mailServer, domains, mailboxes };
 }
 
 function toHit(row: HitRow | undefined): DirectoryHit | undefined {
