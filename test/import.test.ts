@@ -70,11 +70,12 @@ for (const backend of BACKENDS) {
       'username,created,mailServer,domain,mailbox,login',
       'oldtimer,2009-03-14,456,her-shop.test,sales@oldtimer-shop.example,sales-2',
       'oldtimer,2009-03-14,456,oldtimer-shop.example,,',
+      'hershop,2021-04-19,,her-shop.example,,',
       'thief,2022-01-01,,,,',
     ].join('\r\n');
     saysReport(t, await w.run(['import', w.file('accounts.txt', moved), '--format', 'csv']), [
-      `imported 2 accounts, 2 domains, 1 mailbox login into ${w.url}`,
-      'accounts: 1 added, 1 changed, 0 unchanged, 0 removed',
+      `imported 3 accounts, 3 domains, 1 mailbox login into ${w.url}`,
+      'accounts: 1 added, 2 changed, 0 unchanged, 0 removed',
       'domains: 0 added, 0 removed, 1 moved to another account',
       'mailbox logins: 0 added, 1 changed, 0 removed',
     ], 'a domain moved from hershop, a login changed');
@@ -121,26 +122,37 @@ for (const backend of BACKENDS) {
     t.match(check.stdout, /checked 3 accounts: 2 with problems/);
   });
 
-  t.test(`${backend}: every problem, the reader's, the validator's and the directory's, as FILE: position: reason`, async (t) => {
+  t.test(`${backend}: every problem of the input, as FILE: position: reason`, async (t) => {
     const w = await workspace(t, backend);
-    t.equal((await w.run(['import', '-'], ndjson([HERSHOP]))).code, 0);
     const text = [
       JSON.stringify(NEWBIE),
       '{"username": "x", "created": "2020-01-01",}',
       JSON.stringify({ ...PAIRUSER, mailserver: 3 }),
-      JSON.stringify({ ...NEWBIE, domains: ['other.example'] }),
-      JSON.stringify({ username: 'thief', created: '2022-01-01', domains: ['her-shop.example'] }),
+      JSON.stringify({ ...HERSHOP, domains: ['her-shop.example', 'not a domain'] }),
     ].join('\n');
     const r = await w.run(['import', '-'], text);
     t.equal(r.code, 1);
     t.equal(r.stdout, '');
-    const problems = r.errLines.slice(0, -1);
-    t.ok(problems.every((l) => l.startsWith('stdin: line ')), `every line names standard input and a line: ${r.stderr}`);
-    t.ok(problems.includes('stdin: line 2, column 43: not valid JSON: unexpected "}"'), 'the syntax error, with its column');
-    t.ok(problems.includes('stdin: line 3, mailserver: unknown field (did you mean "mailServer"?)'), 'the near name');
-    t.match(problems.filter((l) => l.startsWith('stdin: line 4')).join(), /newbie/, 'the username given twice, at its second line');
-    t.match(problems.filter((l) => l.startsWith('stdin: line 5')).join(), /her-shop\.example.*hershop|hershop.*her-shop\.example/, "another account's domain");
-    t.match(r.errLines.at(-1), /^mailconf: stdin: \d+ problems, nothing imported$/);
+    t.same(r.errLines, [
+      'stdin: line 2, column 43: not valid JSON: unexpected "}"',
+      'stdin: line 3, mailserver: unknown field (did you mean "mailServer"?)',
+      'stdin: line 4, domains[1]: not a valid domain name',
+      'mailconf: stdin: 3 problems, nothing imported',
+    ]);
+    t.equal((await w.run(['lookup', 'x@newbie.example'])).code, 1, 'nothing written');
+  });
+
+  t.test(`${backend}: what the directory refuses (a username twice, another account's domain) is named by position too`, async (t) => {
+    const w = await workspace(t, backend);
+    t.equal((await w.run(['import', '-'], ndjson([HERSHOP]))).code, 0);
+    const twice = await w.run(['import', '-'], ndjson([NEWBIE, PAIRUSER, { ...NEWBIE, domains: ['other.example'] }]));
+    t.equal(twice.code, 1);
+    t.match(twice.errLines[0], /^stdin: line 3\b.*newbie/, `the second line with the username: ${twice.stderr}`);
+    t.match(twice.errLines.at(-1), /^mailconf: stdin: 1 problem, nothing imported$/);
+    const taken = await w.run(['import', '-'], ndjson([NEWBIE, { username: 'thief', created: '2022-01-01', domains: ['her-shop.example'] }]));
+    t.equal(taken.code, 1);
+    t.match(taken.errLines[0], /^stdin: line 2\b.*her-shop\.example/, `the line claiming it: ${taken.stderr}`);
+    t.match(taken.errLines[0], /hershop/, 'and its owner');
     t.equal((await w.run(['lookup', 'x@newbie.example'])).code, 1, 'nothing written');
   });
 }
