@@ -4,6 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { readProgress } from '../src/cli/progress.js';
 import { BACKENDS, emptyDirectory, runCli, type CliRun } from './support/cli.js';
 import { throwAwayDatabase, type TestDatabase } from './support/postgres.js';
 
@@ -185,4 +186,19 @@ t.test('a progress line on a terminal only, cleared at the end', async (t) => {
   t.match(onTerminal.stdout, /^imported 50 accounts/);
   const piped = await w.run(['import', '-', '--replace'], many);
   t.same(piped.progress, [], 'no progress where no one watches');
+});
+
+t.test('the progress line: at the first record, then at most once a second, with thousands separated', async (t) => {
+  let clock = 0;
+  const shown: string[] = [];
+  const progress = readProgress({ progress: (line) => void shown.push(line) }, 'account', 1000, () => clock);
+  for (let n = 1; n <= 250_000; n++) {
+    clock = (n - 1) / 100; // 100 records a millisecond: 2.5 s in all
+    progress.update(n);
+  }
+  progress.done();
+  t.same(shown, ['read 1 account', 'read 100,001 accounts', 'read 200,001 accounts', '']);
+  const silent = readProgress({}, 'account');
+  silent.update(1);
+  silent.done();
 });
