@@ -38,7 +38,9 @@ export const importCommand: Command = {
     'matched by username and updated; with --replace the input becomes',
     'the whole directory. An account that gives no mail host is refused',
     'unless --allow-data-errors; --dry-run only reports what would',
-    'change. A missing directory is created (empty).',
+    'change. A missing directory is created (empty). CSV has the header',
+    'username,created,mailServer,domain,mailbox,login and one row per',
+    "domain or mailbox login, an account's rows adjacent.",
   ],
 
   async run(inv, ctx) {
