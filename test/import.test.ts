@@ -176,6 +176,18 @@ t.test('usage: the format must be known, standard input must be a pipe', async (
   t.notOk(existsSync(w.url.slice('sqlite:'.length)), 'no directory made for a file that cannot be read');
 });
 
+t.test('--replace refuses an input without accounts: a failed export must not empty the directory', async (t) => {
+  const w = await workspace(t, 'sqlite');
+  t.equal((await w.run(['import', '-'], ndjson(EXAMPLE))).code, 0);
+  for (const [argv, stdin] of [[['import', '-', '--replace'], ''], [['import', '-', '--replace', '--format', 'json'], '{"accounts": []}']] as const) {
+    const r = await w.run([...argv], stdin);
+    t.equal(r.code, 1);
+    t.same(r.errLines, ['stdin: (input): no accounts: with --replace this would empty the directory', 'mailconf: stdin: 1 problem, nothing imported']);
+  }
+  t.equal((await w.run(['lookup', 'x@her-shop.example'])).code, 0, 'the directory is as it was');
+  t.match((await w.run(['import', '-'], '')).stdout, /^imported 0 accounts/, 'without --replace an empty input is no change');
+});
+
 t.test('a progress line on a terminal only, cleared at the end', async (t) => {
   const w = await workspace(t, 'sqlite');
   const many = ndjson(Array.from({ length: 50 }, (_, i) => ({ username: `user${i}`, created: '2020-01-01', domains: [`d${i}.example`] })));
