@@ -272,7 +272,7 @@ t.test('a domain owned by another account in the directory is a conflict naming 
   t.equal(r.code, 1);
   t.equal(r.stdout, '');
   t.equal(r.errLines.length, 2, 'the conflict at its record, and the summary');
-  t.match(r.errLines[0], /: accounts\[1\]: .*her-shop\.example/);
+  t.match(r.errLines[0], /: accounts\[1\]\.domains\[0\]: .*her-shop\.example/);
   t.match(r.errLines[0], /\bthief\b/);
   t.match(r.errLines[0], /\bhershop\b/);
   t.match(r.errLines[1], /^mailconf: .*1 problem, nothing imported$/);

@@ -4,7 +4,7 @@
 // problem and none conflicts with another or with the directory.
 import { existsSync, rmSync } from 'node:fs';
 import { FORMATS } from '../../accounts/formats/index.js';
-import { MAX_PROBLEMS, validatedRecords } from '../../accounts/records.js';
+import { MAX_PROBLEMS, readerPosition, validatedRecords } from '../../accounts/records.js';
 import { ImportRejectedError, type ImportRecord, type ImportReport } from '../../directory/directory.js';
 import { parseDirectoryUrl } from '../../directory/url.js';
 import { formatFor, openInput } from '../accounts-io.js';
@@ -79,7 +79,7 @@ export const importCommand: Command = {
     } catch (err) {
       progress.done();
       if (!(err instanceof ImportRejectedError)) throw err;
-      for (const p of err.problems) ctx.io.stderr(`${input.name}: ${p.position}: ${oneLine(p.reason)}\n`);
+      for (const p of err.problems) ctx.io.stderr(`${input.name}: ${readerPosition(p.position)}: ${oneLine(p.reason)}\n`);
       const count = err.problems.length >= MAX_PROBLEMS ? `at least ${err.problems.length} problems` : plural(err.problems.length, 'problem');
       throw new Failure(`${input.name}: ${count}, nothing imported`);
     } finally {
