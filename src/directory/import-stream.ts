@@ -22,8 +22,14 @@ import {
 } from './directory.js';
 import { claimProblem, FIELD_ORDER, MAX_PROBLEMS, ProblemList, repeatedUsernameProblem, type ClaimKind } from './import-rules.js';
 
-/** Records staged per round trip. */
+/** Records staged per round trip at most... */
 export const STAGE_BATCH = 2000;
+/**
+ * ...and about this many domain and mailbox rows: an account may hold hundreds of domains,
+ * and PostgreSQL's unnest arrays of a whole batch sit in memory at once (10,000 accounts of
+ * 100 domains each peaked near 300 MB with a bound by records alone).
+ */
+export const STAGE_ROWS = 4000;
 
 /** A record as staged: `ord` is its place in the input (0, 1, ...). */
 export interface StagedRecord {
@@ -70,6 +76,7 @@ export async function runImport(records: AsyncIterable<ImportRecord>, options: I
   const written: ImportSummary = { accounts: 0, domains: 0, mailboxes: 0 };
   let sourceProblems: readonly ImportProblem[] = [];
   let batch: StagedRecord[] = [];
+  let batchRows = 0;
   let ord = 0;
   const flush = async () => {
     if (batch.length === 0) return;
@@ -84,11 +91,13 @@ export async function runImport(records: AsyncIterable<ImportRecord>, options: I
       names.add(r.account.username, r.account.domains);
     }
     batch = [];
+    batchRows = 0;
   };
   try {
     for await (const r of records) {
       batch.push({ ord: ord++, position: r.position, account: r.account });
-      if (batch.length >= STAGE_BATCH) await flush();
+      batchRows += r.account.domains.length + r.account.mailboxes.length;
+      if (batch.length >= STAGE_BATCH || batchRows >= STAGE_ROWS) await flush();
     }
   } catch (err) {
     if (!(err instanceof ImportRejectedError)) throw err;
