@@ -1,6 +1,7 @@
 // `npm run bench:import`: the memory an import of BENCH_DOMAINS domains (1,000,000) takes,
 // in every format, on SQLite and PostgreSQL, through the production entry point
-// (`node bin/mailconf.js import FILE`, spawned, MAILCONF_DIRECTORY naming the directory).
+// (`bin/mailconf.js import FILE`, spawned as `npx mailconf` runs it, so with the node flag
+// on its first line; MAILCONF_DIRECTORY names the directory).
 // Target: a peak resident set under 150 MB however large the input (issue 12).
 //
 // Two shapes of the same number of domains: one domain per account (1,000,000 accounts),
@@ -125,7 +126,7 @@ function peakKb(pid) {
 /** `mailconf ...args` on `directoryUrl`; its wall time, peak memory and output. Fails on a non-zero exit. */
 async function mailconf(args, directoryUrl) {
   const t0 = performance.now();
-  child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, MAILCONF_DIRECTORY: directoryUrl, MAILCONF_PROVIDER: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(BIN, args, { cwd: ROOT, env: { ...process.env, MAILCONF_DIRECTORY: directoryUrl, MAILCONF_PROVIDER: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c) => void (out.length < 100_000 && (out += c)));
   child.stderr.on('data', (c) => void (out.length < 100_000 && (out += c)));
