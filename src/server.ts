@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   }
   const dialects = createDialects({ templates, profile, publicUrl: config.publicUrl, secret, signProfile: profileSigner?.sign });
   const readiness = { accepting: true };
-  const app = await buildApp({ config, directory: serving.reader, profile, dialects, secret, readiness }, logger);
+  const app = await buildApp({ config, directory: serving.reader, directoryAdmin: serving.directory, profile, dialects, secret, readiness }, logger);
   await app.listen({ port: config.port, host: config.host });
   const counts = await directory.counts();
   const bound = app.server.address();

@@ -1,0 +1,89 @@
+// The admin API under /admin/, for the provider's own systems: registered only when a token
+// is configured (else every /admin/ path is the plain 404 of any unknown path). Its routes
+// live in one encapsulated scope with the gate (gate.ts) in front, problem+json for every
+// error (RFC 9457), its own body parsers, and the OpenAPI 3 description @fastify/swagger
+// makes from their schemas. Those schemas describe; they do not validate: the one
+// validator of accounts is accounts/'s, which names every problem where it is (ajv would
+// coerce and strip fields before it could say "did you mean").
+import swagger from '@fastify/swagger';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ImportRejectedError, type DirectoryAdmin } from '../../directory/directory.js';
+import type { AppContext } from '../context.js';
+import { sendAnswer } from '../send.js';
+import type { AdminContext } from './context.js';
+import { adminGate } from './gate.js';
+import { AdminProblem, importProblems, problemAnswer, titleOf } from './problem.js';
+import { adminAccountRoutes } from '../routes/admin/account.js';
+import { problemSchema } from './schemas.js';
+import { adminOpenapiRoutes } from '../routes/admin/openapi.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** An admin route's body types, for its 415 (the admin error handler). */
+    adminAccepts?: string;
+  }
+}
+
+/** Every admin endpoint; a new one is one more line here. */
+const ADMIN_ROUTES = [adminAccountRoutes, adminOpenapiRoutes] as const;
+
+/** The admin error handler's words for Fastify's body errors (the status is Fastify's). */
+const BODY_ERRORS: Readonly<Record<string, string>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The body is larger than this endpoint takes',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty: send the JSON document',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as its Content-Length says',
+};
+
+function adminError(err: FastifyError | AdminProblem | ImportRejectedError, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof AdminProblem) return sendAnswer(reply, err.answer);
+  if (err instanceof ImportRejectedError) return sendAnswer(reply, importProblems(err.problems, 'in the data'));
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) {
+    request.log.error({ err }, 'admin API: unexpected error');
+    return sendAnswer(reply, problemAnswer(500, 'Internal error: nothing was changed; the service log says more'));
+  }
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const accepts = request.routeOptions.config.adminAccepts;
+    return sendAnswer(reply, problemAnswer(415, accepts ? `This endpoint takes ${accepts}` : 'This endpoint takes no body'));
+  }
+  // Fastify's own messages quote the request: ours name what is wrong, not what was sent.
+  return sendAnswer(reply, problemAnswer(status, BODY_ERRORS[err.code] ?? titleOf(status)));
+}
+
+/** Registers the admin API when ADMIN_TOKEN or ADMIN_TOKENS_FILE is set. */
+export async function adminApi(app: FastifyInstance, ctx: AppContext, directory: DirectoryAdmin): Promise<void> {
+  const settings = ctx.config.admin;
+  if (!settings) return;
+  const admin: AdminContext = { directory, profile: ctx.profile, metrics: ctx.metrics, settings };
+  const gate = adminGate(ctx.config, settings, app.clientBudget('admin', settings.rateLimitMax));
+  await app.register(async (scope) => {
+    await scope.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'mailconf admin API',
+          version: '1',
+          description: "Keeps the account directory in step with the provider's own systems. Every change is one transaction, heard by every instance's cache.",
+        },
+        components: {
+          securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, or a token of ADMIN_TOKENS_FILE (RFC 6750)' } },
+        },
+        security: [{ bearer: [] }],
+      },
+    });
+    scope.addSchema(problemSchema);
+    scope.setValidatorCompiler(() => () => true);
+    scope.setErrorHandler(adminError);
+    // Each route adds the body types it takes: any other is a 415.
+    scope.removeAllContentTypeParsers();
+    scope.decorateRequest('adminHolder', null);
+    // Customers' limit does not count admin requests on the API's own names: they have
+    // their own budget, counted by the gate. On any other name the request is what it
+    // looks like, a request for an unknown path, and counts as one.
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, rateLimitExempt: gate.onAdminHost };
+    });
+    scope.addHook('onRequest', gate.hook);
+    for (const routes of ADMIN_ROUTES) await routes(scope, admin);
+  });
+}
