@@ -177,7 +177,7 @@ t.test('the lookup memo keeps a hash apart from an address', async (t) => {
 });
 
 t.test('openDirectory', async (t) => {
-  const demo = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), defaultProvider);
+  const demo = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), defaultProvider, { allowDataErrors: false });
   if (!demo.ok) throw new Error(`data/demo.json does not validate: ${JSON.stringify(demo.problems)}`);
   const demoSummary = {
     accounts: demo.accounts.length,

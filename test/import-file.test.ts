@@ -22,7 +22,10 @@ const EXAMPLE_FILE = {
   ],
 };
 
-const parse = (data: unknown): ImportParse => parseImportFile(JSON.stringify(data), defaultProvider);
+// The format's rules alone: accounts that would answer a data error are accepted here, and
+// refused only when the caller asks (the data-error test below).
+const FORMAT_ONLY = { allowDataErrors: true };
+const parse = (data: unknown, options = FORMAT_ONLY): ImportParse => parseImportFile(JSON.stringify(data), defaultProvider, options);
 const file = (...accounts: unknown[]) => ({ accounts });
 const good = (extra: Record<string, unknown> = {}) => ({ username: 'shop', created: '2020-01-01', ...extra });
 
@@ -61,7 +64,7 @@ t.test("the issue's example file is accepted and normalised", async (t) => {
 });
 
 t.test('the shipped demo data is accepted', async (t) => {
-  const r = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), defaultProvider);
+  const r = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), defaultProvider, { allowDataErrors: false });
   t.ok(r.ok, r.ok ? 'valid' : JSON.stringify(r.problems));
 });
 
@@ -70,7 +73,7 @@ t.test('an empty accounts list is a valid (empty) file', async (t) => {
 });
 
 t.test('invalid JSON and a wrong shape are reported for the whole file', async (t) => {
-  const broken = parseImportFile('{"accounts": [ {"username": "a", }', defaultProvider);
+  const broken = parseImportFile('{"accounts": [ {"username": "a", }', defaultProvider, FORMAT_ONLY);
   t.notOk(broken.ok);
   if (!broken.ok) {
     t.equal(broken.problems.length, 1);
@@ -268,7 +271,7 @@ t.test('every problem in the file is reported, not just the first', async (t) =>
 
 t.test('the validator respects the provider profile', async (t) => {
   const profile = { ...defaultProvider, accountNamedDomains: ['mail.example'] };
-  const r = parseImportFile(JSON.stringify(file(good({ domains: ['pair.com', 'mail.example'] }))), profile);
+  const r = parseImportFile(JSON.stringify(file(good({ domains: ['pair.com', 'mail.example'] }))), profile, FORMAT_ONLY);
   t.notOk(r.ok);
   if (!r.ok) t.same(positions(r.problems), ['accounts[0].domains[1]'], 'pair.com is an ordinary domain there');
 });
@@ -292,4 +295,36 @@ t.test('usernames, logins and mailbox addresses with characters XML forbids or c
   // Any other Unicode is fine, astral characters (surrogate pairs) included.
   const ok = accepted(t, file(good({ username: 'jörg😀', domains: ['shop.example'], mailboxes: [{ address: 'jörg%😀@shop.example', login: 'jörg😀-imap' }] })));
   t.match(ok[0], { username: 'jörg😀', mailboxes: [{ address: 'jörg%😀@shop.example', login: 'jörg😀-imap' }] });
+});
+
+t.test('an account that would answer a data error is refused unless allowed, at the field to fix', async (t) => {
+  const refused = { allowDataErrors: false };
+  const cases = [
+    { account: good({ username: 'noserver', created: '2005-01-01' }), position: 'accounts[0].mailServer', reason: /^old-era account has no mail server number: a data error, clients would get no settings for this account$/ },
+    { account: good({ username: 'bad_name', created: '2015-01-01' }), position: 'accounts[0].username', reason: /^username "bad_name" is not a valid DNS label: a data error/ },
+  ];
+  for (const c of cases) {
+    const ps = parse(file(c.account), refused);
+    t.notOk(ps.ok, `${c.position} refused`);
+    if (!ps.ok) {
+      t.same(positions(ps.problems), [c.position]);
+      t.match(ps.problems[0]!.reason, c.reason);
+    }
+    t.ok(parse(file(c.account)).ok, 'accepted when data errors are allowed');
+  }
+  t.ok(parse(file(good({ created: '2005-01-01', mailServer: 4 })), refused).ok, 'an old-era account with its server is fine');
+  t.ok(parse(EXAMPLE_FILE, refused).ok, "the issue's example has no data errors");
+});
+
+t.test('unknown fields name the field they were probably meant to be', async (t) => {
+  const reasons = (data: unknown) => Object.fromEntries(problems(t, data).map((p) => [p.position, p.reason]));
+  t.same(reasons(file(good({ mailserver: 12, domain: 'shop.example', Created: 'x', colour: 'red' }))), {
+    'accounts[0].mailserver': 'unknown field (did you mean "mailServer"?)',
+    'accounts[0].domain': 'unknown field (did you mean "domains"?)',
+    'accounts[0].Created': 'unknown field (did you mean "created"?)',
+    'accounts[0].colour': 'unknown field',
+  });
+  t.same(reasons(file(good({ domains: ['shop.example'], mailboxes: [{ adress: 'a@shop.example', login: 'a' }] })))['accounts[0].mailboxes[0].adress'], 'unknown field (did you mean "address"?)');
+  t.same(reasons({ account: [] }), { '(file)': 'expected an object with an "accounts" list' }, 'the shape comes first');
+  t.same(reasons({ accounts: [], acounts: [] }), { acounts: 'unknown field (did you mean "accounts"?)' });
 });

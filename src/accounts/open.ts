@@ -79,7 +79,7 @@ export async function openServingDirectory(url: string, profile: ProviderProfile
 
 /** Imports the demo accounts into a new `directory`; on failure, `close` and rethrow. */
 async function seedDemo(directory: Directory, profile: ProviderProfile, close: () => Promise<void>): Promise<ImportSummary> {
-  const parsed = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), profile);
+  const parsed = parseImportFile(readFileSync(DEMO_FILE, 'utf8'), profile, { allowDataErrors: false });
   if (!parsed.ok) {
     await close();
     throw new DirectoryError(`demo data ${DEMO_FILE} is invalid: ${parsed.problems[0]!.position}: ${parsed.problems[0]!.reason}`);

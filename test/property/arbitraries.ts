@@ -141,7 +141,7 @@ export function scenario(raw: RawCase): Scenario {
       },
     ],
   };
-  const imported = parseImportFile(JSON.stringify(file), profile);
+  const imported = parseImportFile(JSON.stringify(file), profile, { allowDataErrors: true });
   if (!imported.ok) return { kind: 'import-refused', raw, problems: imported.problems.map((p) => `${p.position}: ${p.reason}`) };
   const account = imported.accounts[0]!;
   const address = parseAddress(accountNamed ? `${raw.username}@${raw.domain}` : addressText);

@@ -35,7 +35,7 @@ export const importCommand: Command = {
 
   async run(inv, ctx) {
     const file = inv.positionals[0]!;
-    const parsed = parseImportFile(readText(file), ctx.profile);
+    const parsed = parseImportFile(readText(file), ctx.profile, { allowDataErrors: true });
     if (!parsed.ok) {
       for (const p of parsed.problems) ctx.io.stderr(`${file}: ${p.position}: ${oneLine(p.reason)}\n`);
       const count = parsed.problems.length >= 100 ? `at least ${parsed.problems.length} problems` : plural(parsed.problems.length, 'problem');

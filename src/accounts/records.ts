@@ -1,0 +1,45 @@
+// Records from any reader (formats/), validated one at a time on their way to the
+// directory's importStream: valid accounts flow on at once, problems are gathered, and the
+// stream ends by throwing them all (as ImportRejectedError) so that nothing is committed.
+import type { ProviderProfile } from '../policy/provider-profile.js';
+import { ImportRejectedError, type ImportProblem, type ImportRecord } from '../directory/directory.js';
+import { validateAccount, type RawRecord, type ValidationOptions } from './validate.js';
+
+/** What a reader yields: a record to validate, or a problem it found itself (a line that is not JSON). */
+export type SourceItem = RawRecord | ImportProblem;
+
+/**
+ * At most this many problems are reported: past it the input is not read further (a file
+ * in the wrong format would otherwise produce one per line).
+ */
+export const MAX_PROBLEMS = 100;
+
+/**
+ * The valid accounts of `source` with their positions. After the last record (or the
+ * MAX_PROBLEMS-th problem), when any record was invalid, it throws an ImportRejectedError
+ * with every problem: the validator's, and the reader's (a reader throws one for a syntax
+ * error it cannot read past).
+ */
+export async function* validatedRecords(
+  source: AsyncIterable<SourceItem>,
+  profile: ProviderProfile,
+  options: ValidationOptions,
+): AsyncGenerator<ImportRecord> {
+  const problems: ImportProblem[] = [];
+  const add = (found: readonly ImportProblem[]) => problems.push(...found.slice(0, MAX_PROBLEMS - problems.length));
+  try {
+    for await (const item of source) {
+      if ('reason' in item) add([item]);
+      else {
+        const checked = validateAccount(item, profile, options);
+        if (checked.ok) yield { position: item.position, account: checked.account };
+        else add(checked.problems);
+      }
+      if (problems.length >= MAX_PROBLEMS) break;
+    }
+  } catch (err) {
+    if (!(err instanceof ImportRejectedError)) throw err;
+    add(err.problems);
+  }
+  if (problems.length > 0) throw new ImportRejectedError(problems);
+}
