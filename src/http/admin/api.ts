@@ -15,6 +15,8 @@ import { adminGate } from './gate.js';
 import { AdminProblem, importProblems, problemAnswer, titleOf } from './problem.js';
 import { adminAccountRoutes } from '../routes/admin/account.js';
 import { problemSchema } from './schemas.js';
+import { adminExportRoutes } from '../routes/admin/export.js';
+import { adminImportRoutes } from '../routes/admin/import.js';
 import { adminOpenapiRoutes } from '../routes/admin/openapi.js';
 
 declare module 'fastify' {
@@ -25,7 +27,7 @@ declare module 'fastify' {
 }
 
 /** Every admin endpoint; a new one is one more line here. */
-const ADMIN_ROUTES = [adminAccountRoutes, adminOpenapiRoutes] as const;
+const ADMIN_ROUTES = [adminAccountRoutes, adminImportRoutes, adminExportRoutes, adminOpenapiRoutes] as const;
 
 /** The admin error handler's words for Fastify's body errors (the status is Fastify's). */
 const BODY_ERRORS: Readonly<Record<string, string>> = {
@@ -84,6 +86,7 @@ export async function adminApi(app: FastifyInstance, ctx: AppContext, directory:
       route.config = { ...route.config, rateLimitExempt: gate.onAdminHost };
     });
     scope.addHook('onRequest', gate.hook);
-    for (const routes of ADMIN_ROUTES) await routes(scope, admin);
+    // Each in a scope of its own: a route's body parsers are its own.
+    for (const routes of ADMIN_ROUTES) await scope.register(async (route) => routes(route, admin));
   });
 }
