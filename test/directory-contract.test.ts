@@ -318,6 +318,33 @@ function contract(t: Test, backend: Backend): void {
     });
   });
 
+  t.test('importStream from an async generator; getAccount, exportAccounts, deleteDomain, deleteAccount', async (t) => {
+    const { dir } = await backend.fresh(t);
+    async function* records() {
+      for (const [i, a] of [BOB, ALICE].entries()) {
+        await new Promise((r) => setImmediate(r));
+        yield { position: `line ${i + 1}`, account: a };
+      }
+    }
+    const report = await dir.importStream(records(), { replace: false });
+    t.same(report.written, { accounts: 2, domains: 3, mailboxes: 3 });
+    t.equal(report.dryRun, false);
+    t.equal((await dir.findByDomain('alice-shop.example'))?.account.username, 'alice');
+    t.same(await dir.getAccount('alice'), { ...ALICE, domains: ['alice-shop.example', 'alice.example'] }, 'domains sorted');
+    t.equal(await dir.getAccount('nobody'), undefined);
+    const exported: unknown[] = [];
+    for await (const a of dir.exportAccounts()) exported.push(a);
+    t.same(exported, [{ ...ALICE, domains: ['alice-shop.example', 'alice.example'] }, BOB], 'username order, sorted');
+
+    t.same(await dir.deleteDomain('alice-shop.example'), { username: 'alice' });
+    t.equal(await dir.deleteDomain('alice-shop.example'), undefined, 'gone');
+    t.same(await dir.getAccount('alice'), { ...ALICE, domains: ['alice.example'], mailboxes: [ALICE.mailboxes[0]] }, "the login at the domain went with it");
+    t.same(await dir.deleteAccount('bob'), BOB);
+    t.equal(await dir.deleteAccount('bob'), undefined);
+    t.equal(await dir.findByDomain('bob.example'), undefined);
+    t.same(await dir.counts(), { accounts: 1, domains: 1 });
+  });
+
   t.test("openDirectory: 'fail' opens only an existing directory; the demo seeds only a new SQLite file", async (t) => {
     const missing = await backend.missing(t);
     const err = await caught(openDirectory(missing, 'fail', defaultProvider));

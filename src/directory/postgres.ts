@@ -6,6 +6,7 @@ import type { Account, ImportAccount } from '../model/account.js';
 import { DirectoryError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportOptions, type ImportRecord, type ImportReport, type ImportSummary, type MailboxKey } from './directory.js';
 import { changeOfImport, encodeChange } from './changes.js';
 import { firstConflict, importSummary } from './import-rules.js';
+import { bufferedImport, DryRunRollback } from './import-stream.js';
 import { applyMigrations, schemaProblem, schemaVersion, type MigrationResult } from './migrations.js';
 import { CHANGE_CHANNEL } from './pg-changes.js';
 import { maskDirectoryUrl, redactDirectoryUrl } from './url.js';
@@ -156,6 +157,10 @@ export class PostgresDirectory implements Directory {
    * "Concurrency Control": "Explicit Locking" and "Read Committed Isolation Level").
    */
   async importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary> {
+    return this.writeAccounts(accounts, options);
+  }
+
+  private async writeAccounts(accounts: ImportAccount[], options: { replace: boolean; dryRun?: boolean }): Promise<ImportSummary> {
     await this.transaction(async (q) => {
       // An import is operator's work: no lookup-sized limit on its statements.
       await q('SET LOCAL statement_timeout = 0');
@@ -216,6 +221,7 @@ export class PostgresDirectory implements Directory {
           batch.map((r) => r[2]),
         ]);
       }
+      if (options.dryRun) throw new DryRunRollback('dry run');
     });
     return importSummary(accounts);
   }
@@ -238,45 +244,70 @@ export class PostgresDirectory implements Directory {
     }
   }
 
+  async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+    return bufferedImport(records, options, (accounts, opts) => this.writeAccounts(accounts, opts));
+  }
+
+  async getAccount(username: string): Promise<ImportAccount | undefined> {
+    return readAccount((text, values) => this.query(text, values), username);
+  }
+
+  async deleteAccount(username: string): Promise<ImportAccount | undefined> {
+    let held: ImportAccount | undefined;
+    await this.transaction(async (q) => {
+      held = await readAccount(q, username, true);
+      if (!held) return;
+      await q('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange({ usernames: [username], domains: held.domains })]);
+      await q('DELETE FROM accounts WHERE username = $1', [username]);
+    });
+    return held;
+  }
+
+  async deleteDomain(domain: string): Promise<{ username: string } | undefined> {
+    let owner: { username: string } | undefined;
+    await this.transaction(async (q) => {
+      const { rows } = await q<{ id: string; username: string }>(
+        'SELECT a.id, a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = $1 FOR UPDATE OF d',
+        [domain],
+      );
+      const row = rows[0];
+      if (!row) return;
+      owner = { username: row.username };
+      await q('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange({ usernames: [row.username], domains: [domain] })]);
+      await q('DELETE FROM domains WHERE domain = $1', [domain]);
+      await q("DELETE FROM mailboxes WHERE account_id = $1 AND right(address, length($2::text) + 1) = '@' || $2::text", [row.id, domain]);
+    });
+    return owner;
+  }
+
   /**
-   * Every account in username order, a page at a time from a cursor, inside a read-only
-   * REPEATABLE READ transaction: one snapshot for the whole listing, as SQLite's open
-   * statement gives, and never all rows in memory. Leaving the loop early closes it. The
-   * listing holds one pooled connection until it ends.
+   * Every account with its domains and logins, as allAccounts lists them: a cursor in one
+   * REPEATABLE READ READ ONLY transaction, a page at a time; leaving early closes it.
    */
-  // Declared for issue 12; built next (streaming import, export, delete).
-  async importStream(_records: AsyncIterable<ImportRecord>, _options: ImportOptions): Promise<ImportReport> {
-    throw new Error('importStream is not built yet');
-  }
-
-  async getAccount(_username: string): Promise<ImportAccount | undefined> {
-    throw new Error('getAccount is not built yet');
-  }
-
-  async deleteAccount(_username: string): Promise<ImportAccount | undefined> {
-    throw new Error('deleteAccount is not built yet');
-  }
-
-  async deleteDomain(_domain: string): Promise<{ username: string } | undefined> {
-    throw new Error('deleteDomain is not built yet');
-  }
-
-  // eslint-disable-next-line require-yield
   async *exportAccounts(): AsyncIterable<ImportAccount> {
-    throw new Error('exportAccounts is not built yet');
+    yield* this.cursor<ImportAccount>(
+      `SELECT a.username, a.created, a.mail_server AS "mailServer",
+         coalesce((SELECT array_agg(d.domain ORDER BY d.domain) FROM domains d WHERE d.account_id = a.id), '{}') AS domains,
+         coalesce((SELECT json_agg(json_build_object('address', m.address, 'login', m.login) ORDER BY m.address)
+           FROM mailboxes m WHERE m.account_id = a.id), '[]') AS mailboxes
+       FROM accounts a ORDER BY a.username`,
+    );
   }
 
-  async *allAccounts(): AsyncIterable<Account> {
+  /**
+   * Rows of `text` a page at a time from a cursor, inside a read-only REPEATABLE READ
+   * transaction: one snapshot for the whole listing, and never all rows in memory. Leaving
+   * the loop early closes it. The listing holds one pooled connection until it ends.
+   */
+  private async *cursor<R extends pg.QueryResultRow>(text: string): AsyncIterable<R> {
     if (this.closed) throw new Error(`directory ${this.description} is closed`);
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query(
-        'DECLARE all_accounts NO SCROLL CURSOR FOR SELECT username, created, mail_server AS "mailServer" FROM accounts ORDER BY username',
-      );
+      await client.query(`DECLARE listing NO SCROLL CURSOR FOR ${text}`);
       for (;;) {
-        const { rows } = await client.query<Account>(`FETCH ${PAGE} FROM all_accounts`);
+        const { rows } = await client.query<R>(`FETCH ${PAGE} FROM listing`);
         yield* rows;
         if (rows.length < PAGE) break;
       }
@@ -284,6 +315,10 @@ export class PostgresDirectory implements Directory {
       await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       client.release(broken);
     }
+  }
+
+  async *allAccounts(): AsyncIterable<Account> {
+    yield* this.cursor<Account>('SELECT username, created, mail_server AS "mailServer" FROM accounts ORDER BY username');
   }
 
   async counts(): Promise<DirectoryCounts> {
@@ -336,6 +371,19 @@ function directoryError(what: string, url: string, err: unknown): DirectoryError
   // pg's AggregateError (every address of a host refused) has an empty message.
   const detail = e.message || (e instanceof AggregateError ? e.errors.map((x: Error) => x.message).join('; ') : '') || e.code || String(err);
   return new DirectoryError(redactDirectoryUrl(`${what}: ${detail}`, url));
+}
+
+/** One account with its domains and logins, sorted; `lock` holds its row until the transaction ends. */
+async function readAccount(q: Query, username: string, lock = false): Promise<ImportAccount | undefined> {
+  const { rows } = await q<Account & { id: string }>(
+    `SELECT id, username, created, mail_server AS "mailServer" FROM accounts WHERE username = $1${lock ? ' FOR UPDATE' : ''}`,
+    [username],
+  );
+  const a = rows[0];
+  if (!a) return undefined;
+  const domains = await q<{ domain: string }>('SELECT domain FROM domains WHERE account_id = $1 ORDER BY domain', [a.id]);
+  const mailboxes = await q<{ address: string; login: string }>('SELECT address, login FROM mailboxes WHERE account_id = $1 ORDER BY address', [a.id]);
+  return { username: a.username, created: a.created, mailServer: a.mailServer, domains: domains.rows.map((r) => r.domain), mailboxes: mailboxes.rows };
 }
 
 function chunks<T>(items: readonly T[]): T[][] {

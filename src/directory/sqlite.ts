@@ -7,6 +7,7 @@ import type { Account, ImportAccount } from '../model/account.js';
 import { addressMd5 } from '../model/address.js';
 import type { Directory, DirectoryCounts, DirectoryHit, ImportOptions, ImportRecord, ImportReport, ImportSummary, MailboxKey } from './directory.js';
 import { firstConflict, importSummary } from './import-rules.js';
+import { bufferedImport, DryRunRollback } from './import-stream.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -292,7 +293,7 @@ export class SqliteDirectory implements Directory {
     });
   }
 
-  private write(db: Database.Database, accounts: ImportAccount[], options: { replace: boolean }): ImportSummary {
+  private write(db: Database.Database, accounts: ImportAccount[], options: { replace: boolean; dryRun?: boolean }): ImportSummary {
     const upsert = db.prepare<[string, string, number | null], { id: number }>(
       `INSERT INTO accounts (username, created, mail_server) VALUES (?, ?, ?)
        ON CONFLICT (username) DO UPDATE SET created = excluded.created, mail_server = excluded.mail_server
@@ -321,31 +322,83 @@ export class SqliteDirectory implements Directory {
         for (const domain of a.domains) addDomain.run(domain, ids[i]);
         for (const m of a.mailboxes) addMailbox.run(m.address, ids[i], m.login, addressMd5(m.address));
       });
+      if (options.dryRun) throw new DryRunRollback('dry run');
       return importSummary(accounts);
     });
     return write.immediate();
   }
 
-  // Declared for issue 12; built next (streaming import, export, delete).
-  async importStream(_records: AsyncIterable<ImportRecord>, _options: ImportOptions): Promise<ImportReport> {
-    throw new Error('importStream is not built yet');
+  async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+    return bufferedImport(records, options, async (accounts, opts) =>
+      this.use((c) => {
+        try {
+          return this.write(c.db, accounts, opts);
+        } finally {
+          c.answers.clear();
+        }
+      }),
+    );
   }
 
-  async getAccount(_username: string): Promise<ImportAccount | undefined> {
-    throw new Error('getAccount is not built yet');
+  async getAccount(username: string): Promise<ImportAccount | undefined> {
+    return this.use(({ db }) => readAccount(db, username));
   }
 
-  async deleteAccount(_username: string): Promise<ImportAccount | undefined> {
-    throw new Error('deleteAccount is not built yet');
+  async deleteAccount(username: string): Promise<ImportAccount | undefined> {
+    return this.use((c) => {
+      try {
+        return c.db
+          .transaction(() => {
+            const held = readAccount(c.db, username);
+            if (held) c.db.prepare('DELETE FROM accounts WHERE username = ?').run(username);
+            return held;
+          })
+          .immediate();
+      } finally {
+        c.answers.clear();
+      }
+    });
   }
 
-  async deleteDomain(_domain: string): Promise<{ username: string } | undefined> {
-    throw new Error('deleteDomain is not built yet');
+  async deleteDomain(domain: string): Promise<{ username: string } | undefined> {
+    return this.use((c) => {
+      try {
+        return c.db
+          .transaction(() => {
+            const owner = c.db
+              .prepare<[string], { id: number; username: string }>('SELECT a.id, a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ?')
+              .get(domain);
+            if (!owner) return undefined;
+            c.db.prepare('DELETE FROM domains WHERE domain = ?').run(domain);
+            c.db.prepare("DELETE FROM mailboxes WHERE account_id = ? AND substr(address, -length(?) - 1) = '@' || ?").run(owner.id, domain, domain);
+            return { username: owner.username };
+          })
+          .immediate();
+      } finally {
+        c.answers.clear();
+      }
+    });
   }
 
-  // eslint-disable-next-line require-yield
+  /**
+   * Every account from one read statement (one snapshot). On a file it runs on a connection
+   * of its own, so the serving connection stays free for lookups while the caller awaits
+   * between accounts; leaving the loop early closes it. ':memory:' (tests) has one
+   * connection only: its listing is read whole first.
+   */
   async *exportAccounts(): AsyncIterable<ImportAccount> {
-    throw new Error('exportAccounts is not built yet');
+    if (this.path === ':memory:') {
+      yield* this.use(({ db }) => [...exportStatement(db).iterate()].map(toExported));
+      return;
+    }
+    this.current();
+    const db = new Database(this.path, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      for (const row of exportStatement(db).iterate()) yield toExported(row);
+    } finally {
+      db.close();
+    }
   }
 
   async *allAccounts(): AsyncIterable<Account> {
@@ -392,6 +445,33 @@ function upgradeSchema(db: Database.Database): void {
     db.exec('UPDATE mailboxes SET address_md5 = mailconf_address_md5(address) WHERE address_md5 IS NULL');
     db.exec(MD5_INDEX);
   }).immediate();
+}
+
+interface ExportRow extends Account {
+  domains: string;
+  mailboxes: string;
+}
+
+/** Every account with its domains and logins (JSON arrays, sorted), in username order. */
+function exportStatement(db: Database.Database): Database.Statement<[], ExportRow> {
+  return db.prepare<[], ExportRow>(`SELECT a.username AS username, a.created AS created, a.mail_server AS mailServer,
+    (SELECT json_group_array(domain) FROM (SELECT domain FROM domains WHERE account_id = a.id ORDER BY domain)) AS domains,
+    (SELECT json_group_array(json_object('address', address, 'login', login))
+       FROM (SELECT address, login FROM mailboxes WHERE account_id = a.id ORDER BY address)) AS mailboxes
+    FROM accounts a ORDER BY a.username`);
+}
+
+function toExported(row: ExportRow): ImportAccount {
+  return { username: row.username, created: row.created, mailServer: row.mailServer, domains: JSON.parse(row.domains), mailboxes: JSON.parse(row.mailboxes) };
+}
+
+/** One account as an import would give it: domains and mailboxes sorted. */
+function readAccount(db: Database.Database, username: string): ImportAccount | undefined {
+  const a = db.prepare<[string], Account & { id: number }>('SELECT id, username, created, mail_server AS mailServer FROM accounts WHERE username = ?').get(username);
+  if (!a) return undefined;
+  const domains = db.prepare<[number], string>('SELECT domain FROM domains WHERE account_id = ? ORDER BY domain').pluck().all(a.id);
+  const mailboxes = db.prepare<[number], { address: string; login: string }>('SELECT address, login FROM mailboxes WHERE account_id = ? ORDER BY address').all(a.id);
+  return { username: a.username, created: a.created, mailServer: a.mailServer, domains, mailboxes };
 }
 
 function toHit(row: HitRow | undefined): DirectoryHit | undefined {
