@@ -72,6 +72,8 @@ export async function adminApi(app: FastifyInstance, ctx: AppContext, directory:
         },
         security: [{ bearer: [] }],
       },
+      // Shared schemas (the Problem) by their $id in components, not `def-0`.
+      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     });
     scope.addSchema(problemSchema);
     scope.setValidatorCompiler(() => () => true);

@@ -86,6 +86,7 @@ export async function adminAccountRoutes(app: FastifyInstance, ctx: AdminContext
           'One transaction; every instance answers the new data within a second.',
         params: usernameParams,
         querystring: { type: 'object', properties: { allowDataErrors: flagSchema('accept an account that clients would get no settings for (as `mailconf import --allow-data-errors`)') } },
+        consumes: [JSON_BODY],
         body: { ...accountSchema, required: ['created'] },
         response: {
           ...GATE_RESPONSES,

@@ -52,6 +52,7 @@ export async function adminImportRoutes(app: FastifyInstance, ctx: AdminContext)
             allowDataErrors: flagSchema('accept accounts that clients would get no settings for (as `mailconf import --allow-data-errors`)'),
           },
         },
+        consumes: [...NDJSON_TYPES],
         body: { description: 'NDJSON: one account object a line', type: 'string' },
         response: {
           ...GATE_RESPONSES,
