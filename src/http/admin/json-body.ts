@@ -8,10 +8,14 @@ import { AdminProblem, problemAnswer } from './problem.js';
 
 export const JSON_BODY = 'application/json';
 
+/** A PUT without its body, or with an empty one. */
+export const EMPTY = new AdminProblem(problemAnswer(400, 'The body is empty: send the account as JSON'));
+
 /** Adds the JSON body parser to `app` (an admin route's own scope). */
 export function acceptJsonBody(app: FastifyInstance): void {
   app.addContentTypeParser(JSON_BODY, { parseAs: 'string', bodyLimit: MAX_LINE_BYTES }, (_request, body, done) => {
     const text = body as string;
+    if (text.trim() === '') return done(EMPTY, undefined);
     try {
       done(null, JSON.parse(text));
     } catch {

@@ -8,7 +8,7 @@ import { ADMIN_ACCOUNT_PATH, ADMIN_PREFIX } from '../../../links.js';
 import type { AdminContext } from '../../admin/context.js';
 import { directoryCall } from '../../admin/directory-call.js';
 import { flagSchema, queryFlag } from '../../admin/flags.js';
-import { acceptJsonBody, JSON_BODY } from '../../admin/json-body.js';
+import { acceptJsonBody, EMPTY, JSON_BODY } from '../../admin/json-body.js';
 import { jsonPointer } from '../../admin/pointer.js';
 import { AdminProblem, methodNotAllowedProblem, problemAnswer, problemCount } from '../../admin/problem.js';
 import { accountSchema, GATE_RESPONSES, importReportSchema, problem, usernameParams } from '../../admin/schemas.js';
@@ -103,6 +103,7 @@ export async function adminAccountRoutes(app: FastifyInstance, ctx: AdminContext
       const allowDataErrors = queryFlag(request.query, 'allowDataErrors');
       const username = request.params.username.toLowerCase();
       const body = request.body;
+      if (body === undefined) throw EMPTY;
       if (isObject(body) && typeof body.username === 'string' && body.username.toLowerCase() !== username) {
         throw invalidAccount([{ position: '/username', reason: `the body names the account ${body.username.toLowerCase()}, the path ${username}` }]);
       }
