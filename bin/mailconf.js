@@ -17,11 +17,8 @@ process.exitCode = await cli.main(process.argv.slice(2), {
   stderr: (s) => process.stderr.write(s),
   env: process.env,
   // Only a pipe or a file: a command never waits for someone to type.
-  stdin: process.stdin.isTTY
-    ? undefined
-    : async () => {
-        const chunks = [];
-        for await (const chunk of process.stdin) chunks.push(chunk);
-        return Buffer.concat(chunks).toString('utf8');
-      },
+  stdin: process.stdin.isTTY ? undefined : () => process.stdin,
+  stdoutStream: () => process.stdout,
+  // A progress line only for a person watching: rewritten in place, never in a log.
+  progress: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
 });

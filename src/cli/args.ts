@@ -33,6 +33,21 @@ export const OPTIONS = {
     help: ['Provider profile (JSON) laid over the built-in defaults', '(default: $MAILCONF_PROVIDER, else the built-in profile).'],
   },
   replace: { type: 'boolean', help: ['import: replace the whole directory instead of updating accounts.'] },
+  'dry-run': { type: 'boolean', help: ['import: check everything and report what would change; write nothing.'] },
+  'allow-data-errors': {
+    type: 'boolean',
+    help: ['import: accept accounts that give no mail host (what check reports);', 'clients get no settings for them.'],
+  },
+  format: {
+    type: 'string',
+    value: 'F',
+    help: [
+      'import, export: json, ndjson or csv (default: from the file name',
+      '.json, .ndjson or .jsonl, .csv; ndjson on standard input and output).',
+    ],
+  },
+  account: { type: 'boolean', help: ['delete: NAME is an account (when it is also a domain).'] },
+  domain: { type: 'boolean', help: ['delete: NAME is a domain (when it is also an account).'] },
   json: { type: 'boolean', help: ['lookup: print the settings as JSON.'] },
   markdown: { type: 'boolean', help: ["config: print the README's table of every variable instead."] },
   'fly-certs': { type: 'boolean', help: ['dns: print the `fly certs add` commands for the domain instead.'] },
@@ -68,7 +83,14 @@ export interface Invocation {
   publicUrl?: string;
   /** pacc-check: the TXT records given with --txt, in order. */
   txt: string[];
+  /** import, export: the --format given, unchecked. */
+  format?: string;
   replace: boolean;
+  dryRun: boolean;
+  allowDataErrors: boolean;
+  /** delete: which kind of name was meant. */
+  account: boolean;
+  domain: boolean;
   json: boolean;
   markdown: boolean;
   flyCerts: boolean;
@@ -84,7 +106,21 @@ export interface Invocation {
 export function parseCommandLine(argv: string[], commands: readonly { name: string; options: readonly OptionName[] }[]): Invocation {
   // Not strict: unknown options and missing values are reported here, in our own words.
   const { tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const inv: Invocation = { command: undefined, positionals: [], txt: [], replace: false, json: false, markdown: false, flyCerts: false, help: false, version: false };
+  const inv: Invocation = {
+    command: undefined,
+    positionals: [],
+    txt: [],
+    replace: false,
+    dryRun: false,
+    allowDataErrors: false,
+    account: false,
+    domain: false,
+    json: false,
+    markdown: false,
+    flyCerts: false,
+    help: false,
+    version: false,
+  };
   const seen: { name: OptionName; rawName: string }[] = [];
   for (const token of tokens) {
     if (token.kind === 'positional') {
@@ -102,11 +138,13 @@ export function parseCommandLine(argv: string[], commands: readonly { name: stri
       }
       if (name === 'public-url') inv.publicUrl = token.value;
       else if (name === 'txt') inv.txt.push(token.value);
-      else inv[name as 'directory' | 'provider'] = token.value;
+      else inv[name as 'directory' | 'provider' | 'format'] = token.value;
     } else {
       if (token.value !== undefined) throw new UsageError(`option ${token.rawName} takes no value`);
       if (name === 'fly-certs') inv.flyCerts = true;
-      else inv[name as 'replace' | 'json' | 'markdown' | 'help' | 'version'] = true;
+      else if (name === 'dry-run') inv.dryRun = true;
+      else if (name === 'allow-data-errors') inv.allowDataErrors = true;
+      else inv[name as 'replace' | 'account' | 'domain' | 'json' | 'markdown' | 'help' | 'version'] = true;
     }
     seen.push({ name, rawName: token.rawName });
   }
@@ -122,10 +160,14 @@ export function parseCommandLine(argv: string[], commands: readonly { name: stri
   return inv;
 }
 
-/** Exactly the positional arguments `names` (as `usage` calls them), else a usage error showing `usage`. */
+/**
+ * Exactly the positional arguments `names` (as `usage` calls them; a name in brackets,
+ * `[FILE]`, may be left out), else a usage error showing `usage`.
+ */
 export function expectArguments(inv: Invocation, usage: string, names: readonly string[]): void {
   const shown = `usage: ${usage}`;
-  if (inv.positionals.length < names.length) {
+  const required = names.filter((name) => !name.startsWith('['));
+  if (inv.positionals.length < required.length) {
     throw new UsageError(`${inv.command}: missing ${names[inv.positionals.length]}; ${shown}`, false);
   }
   if (inv.positionals.length > names.length) {

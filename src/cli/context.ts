@@ -1,5 +1,6 @@
 // What a command is, and what it runs with: the output streams, the provider profile and
 // the configuration, and the directory, opened for the command and always closed again.
+import type { Readable, Writable } from 'node:stream';
 import type { CliConfig } from '../config/config.js';
 import { openDirectory, type WhenMissing } from '../accounts/open.js';
 import type { Directory } from '../directory/directory.js';
@@ -14,8 +15,18 @@ export interface CliIo {
   stderr: (s: string) => void;
   /** Read only by config/ (cliConfig): the commands see the configuration it yields. */
   env: NodeJS.ProcessEnv;
-  /** All of standard input, when it is a pipe or a file (not a terminal); pacc-check reads records from it. */
-  stdin?: () => Promise<string>;
+  /**
+   * Standard input, when it is a pipe or a file (not a terminal): pacc-check reads records
+   * from it, `import -` accounts of any length.
+   */
+  stdin?: () => Readable;
+  /**
+   * Standard output as a stream, for output of any length (`export`), written as fast as
+   * it is read (backpressure). Without it, such output goes through `stdout`.
+   */
+  stdoutStream?: () => Writable;
+  /** Only when stderr is a terminal: shows `line` in place of the progress line before it ('' clears it). */
+  progress?: (line: string) => void;
 }
 
 export interface Context {
@@ -37,7 +48,7 @@ export interface CommandSpec {
 }
 
 export interface Command extends CommandSpec {
-  /** Its positional arguments as the usage line names them: exactly these are required. */
+  /** Its positional arguments as the usage line names them: exactly these are required, but `[NAME]`s. */
   arguments: readonly string[];
   /** Runs it; returns the exit status, or throws a UsageError or a Failure. */
   run(inv: Invocation, ctx: Context): Promise<number>;

@@ -23,3 +23,7 @@ export class Failure extends Error {}
 export const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 export const quote = (text: string) => JSON.stringify(text);
 export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+
+/** "4 accounts, 5 domains, 1 mailbox login": what an import or export carried. */
+export const accountsText = (c: { accounts: number; domains: number; mailboxes: number }) =>
+  `${plural(c.accounts, 'account')}, ${plural(c.domains, 'domain')}, ${plural(c.mailboxes, 'mailbox login')}`;

@@ -1,7 +1,7 @@
-// `mailconf`: the operator's command line. Imports an accounts file into the directory,
-// shows the settings a mail client would get for an address, checks the directory for
-// accounts whose data gives no mail host, prints the DNS records a customer domain
-// publishes, and creates or upgrades a PostgreSQL directory's schema (one module each
+// `mailconf`: the operator's command line. Imports accounts into the directory, exports
+// and deletes them, shows the settings a mail client would get for an address, checks the
+// directory for accounts whose data gives no mail host, prints the DNS records a customer
+// domain publishes, and creates or upgrades a PostgreSQL directory's schema (one module each
 // under commands/). `main` is exported for tests;
 // `bin/mailconf.js` runs it.
 import { cliConfig, ConfigError } from '../config/config.js';

@@ -12,7 +12,7 @@
 // Rows split by another account's are two records, which the directory refuses as a
 // username given twice. Positions are `line N` (a quoted field may span lines: its first).
 import { pipeline } from 'node:stream';
-import { parse, type CsvError } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import type { ImportAccount } from '../../model/account.js';
 import { ImportRejectedError, type ImportProblem } from '../../directory/directory.js';
@@ -150,7 +150,7 @@ export async function* readCsvAccounts(input: AsyncIterable<Buffer | string>): A
     }
   } catch (err) {
     if (err instanceof ImportRejectedError) throw err;
-    if ((err as CsvError).code !== undefined && (err as Error).name === 'CsvError') throw new ImportRejectedError([csvProblem(err as CsvError)]);
+    if (err instanceof CsvError) throw new ImportRejectedError([csvProblem(err)]);
     throw err;
   } finally {
     parser.destroy(); // read no further when stopped early

@@ -67,7 +67,13 @@ export class JsonTokens {
       this.parser.write(info);
       onToken(info);
     };
-    this.tokenizer.onEnd = () => this.parser.end();
+    // The document ends with its top-level value: what follows it, but blanks, is an error.
+    this.tokenizer.onEnd = () => {
+      if (!this.parser.isEnded) this.parser.end();
+    };
+    this.parser.onEnd = () => {
+      if (!this.tokenizer.isEnded) this.tokenizer.end();
+    };
   }
 
   /** Bytes fed so far. */
@@ -83,7 +89,9 @@ export class JsonTokens {
 
   end(): void {
     this.lastOffset = this.fed;
-    this.guard(() => this.tokenizer.end());
+    this.guard(() => {
+      if (!this.tokenizer.isEnded) this.tokenizer.end();
+    });
   }
 
   /** `line L, column C` of a byte offset in the current chunk. */

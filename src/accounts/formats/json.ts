@@ -32,12 +32,18 @@ class TopLevel {
   sawAccounts = false;
   /** Byte offset of the last token between two values (of the accounts list, or of the top-level object). */
   boundary = 0;
+  /** The value being read, for a problem with it: `accounts[3]`, or a top-level field's name. */
+  current = '(file)';
+  private accountsRead = 0;
 
   constructor(private readonly onUnknownField: (key: string) => void) {}
 
   token({ token, value, offset }: TokenInfo): void {
     if (this.depth === 0 && token !== TokenType.LEFT_BRACE) throw notAnAccountsFile();
     if (this.depth === 1) this.topLevelToken(token, value);
+    else if (this.depth === 2 && this.inAccounts && token !== TokenType.COMMA && token !== TokenType.RIGHT_BRACKET) {
+      this.current = `accounts[${this.accountsRead++}]`;
+    }
     if (this.depth <= (this.inAccounts ? 2 : 1)) this.boundary = offset;
     if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) this.depth++;
     if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) this.depth--;
@@ -54,6 +60,7 @@ class TopLevel {
         return;
       case 'value':
         this.expect = 'comma';
+        this.current = this.key;
         if (this.key !== 'accounts') return this.onUnknownField(this.key);
         if (token !== TokenType.LEFT_BRACKET) throw notAnAccountsFile();
         if (this.sawAccounts) throw new ImportRejectedError([{ position: 'accounts', reason: 'given twice' }]);
@@ -83,7 +90,7 @@ export async function* readJsonAccounts(input: AsyncIterable<Buffer | string>): 
   for await (const chunk of input) {
     parser.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     if (parser.bytes - top.boundary > MAX_VALUE_BYTES) {
-      throw new ImportRejectedError([{ position: parser.at(top.boundary), reason: `a value larger than ${MAX_VALUE_BYTES / 1024 / 1024} MiB begins here` }]);
+      throw new ImportRejectedError([{ position: top.current, reason: `larger than ${MAX_VALUE_BYTES / 1024 / 1024} MiB (a value is held in memory whole)` }]);
     }
     yield* batch.splice(0);
   }

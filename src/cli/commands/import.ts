@@ -1,59 +1,72 @@
-// `mailconf import FILE [--replace]`: all or nothing. The whole file is validated before the
-// directory is even opened, and written in one transaction.
-import { readFileSync } from 'node:fs';
-import { parseImportFile } from '../../accounts/accounts-file.js';
-import { ImportConflictError } from '../../directory/directory.js';
+// `mailconf import FILE|- [--replace] [--dry-run] [--allow-data-errors] [--format F]`: all
+// or nothing, in flat memory. The accounts stream from the file (or standard input) through
+// the validator into the directory's one transaction, committed only when no record had a
+// problem and none conflicts with another or with the directory.
+import { existsSync, rmSync } from 'node:fs';
+import { FORMATS } from '../../accounts/formats/index.js';
+import { MAX_PROBLEMS, validatedRecords } from '../../accounts/records.js';
+import { ImportRejectedError, type ImportReport } from '../../directory/directory.js';
+import { parseDirectoryUrl } from '../../directory/url.js';
+import { formatFor, openInput } from '../accounts-io.js';
 import { withDirectory, type Command } from '../context.js';
-import { EXIT_OK, Failure, oneLine, plural } from '../errors.js';
+import { accountsText, EXIT_OK, Failure, oneLine, plural } from '../errors.js';
+import { counted, readProgress } from '../progress.js';
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file'
-      : code === 'EISDIR' ? 'it is a directory'
-      : code === 'EACCES' ? 'permission denied'
-      : (err as Error).message;
-    throw new Failure(`cannot read ${file}: ${why}`);
-  }
+/** What the import changed (or would), in words. */
+function reportLines(report: ImportReport, description: string, replace: boolean): string[] {
+  const { written: w, accounts: a, domains: d, mailboxes: m } = report;
+  const what = accountsText(w);
+  const how = replace ? ' (replacing everything it held before)' : '';
+  return [
+    report.dryRun ? `dry run: would import ${what} into ${description}${how}; nothing written` : `imported ${what} into ${description}${how}`,
+    `accounts: ${a.added} added, ${a.changed} changed, ${a.unchanged} unchanged, ${a.removed} removed`,
+    `domains: ${d.added} added, ${d.removed} removed, ${d.moved} moved to another account`,
+    `mailbox logins: ${m.added} added, ${m.changed} changed, ${m.removed} removed`,
+  ];
 }
 
 export const importCommand: Command = {
   name: 'import',
-  usage: 'mailconf import FILE [--replace]',
+  usage: 'mailconf import FILE|- [--replace] [--dry-run] [--allow-data-errors] [--format F]',
   arguments: ['FILE'],
-  options: ['replace'],
-  synopsis: 'import FILE [--replace]',
+  options: ['replace', 'dry-run', 'allow-data-errors', 'format'],
+  synopsis: 'import FILE|- [--replace]',
   description: [
-    'Validate an accounts file (JSON) and write all of it in one',
-    'transaction, or nothing when any record is invalid. Accounts are',
-    'matched by username and updated; with --replace the file becomes',
-    'the whole directory. A missing directory is created (empty).',
+    'Validate accounts (JSON, NDJSON or CSV, from FILE or, for -,',
+    'standard input) and write all of them in one transaction, or',
+    'nothing when any record is invalid or conflicts. Accounts are',
+    'matched by username and updated; with --replace the input becomes',
+    'the whole directory. An account that gives no mail host is refused',
+    'unless --allow-data-errors; --dry-run only reports what would',
+    'change. A missing directory is created (empty).',
   ],
 
   async run(inv, ctx) {
-    const file = inv.positionals[0]!;
-    const parsed = parseImportFile(readText(file), ctx.profile, { allowDataErrors: true });
-    if (!parsed.ok) {
-      for (const p of parsed.problems) ctx.io.stderr(`${file}: ${p.position}: ${oneLine(p.reason)}\n`);
-      const count = parsed.problems.length >= 100 ? `at least ${parsed.problems.length} problems` : plural(parsed.problems.length, 'problem');
-      throw new Failure(`${file}: ${count}, nothing imported`);
+    const format = formatFor('import', inv.format, inv.positionals[0]);
+    const input = await openInput('import', inv.positionals[0]!, ctx.io);
+    // A new SQLite directory made by an import that writes nothing is not left behind.
+    const location = parseDirectoryUrl(ctx.config.directoryUrl);
+    const newFile = location.file !== undefined && !existsSync(location.file) ? location.file : undefined;
+    const progress = readProgress(ctx.io, 'account');
+    let written = false;
+    try {
+      const { report, description } = await withDirectory(ctx, 'create-empty', async (directory) => {
+        const records = validatedRecords(counted(FORMATS[format].read(input.stream), progress), ctx.profile, { allowDataErrors: inv.allowDataErrors });
+        return { report: await directory.importStream(records, { replace: inv.replace, dryRun: inv.dryRun }), description: directory.description };
+      });
+      written = !report.dryRun;
+      progress.done();
+      ctx.io.stdout(`${reportLines(report, description, inv.replace).join('\n')}\n`);
+      return EXIT_OK;
+    } catch (err) {
+      progress.done();
+      if (!(err instanceof ImportRejectedError)) throw err;
+      for (const p of err.problems) ctx.io.stderr(`${input.name}: ${p.position}: ${oneLine(p.reason)}\n`);
+      const count = err.problems.length >= MAX_PROBLEMS ? `at least ${err.problems.length} problems` : plural(err.problems.length, 'problem');
+      throw new Failure(`${input.name}: ${count}, nothing imported`);
+    } finally {
+      input.stream.destroy();
+      if (newFile && !written) for (const file of [newFile, `${newFile}-wal`, `${newFile}-shm`]) rmSync(file, { force: true });
     }
-    const { summary, description } = await withDirectory(ctx, 'create-empty', async (directory) => {
-      try {
-        return { summary: await directory.importAccounts(parsed.accounts, { replace: inv.replace }), description: directory.description };
-      } catch (err) {
-        if (err instanceof ImportConflictError) throw new Failure(`${file}: ${err.message}; nothing imported`);
-        throw err;
-      }
-    });
-    ctx.io.stdout(
-      `imported ${plural(summary.accounts, 'account')}, ${plural(summary.domains, 'domain')}, ` +
-        `${plural(summary.mailboxes, 'mailbox login')} into ${description}` +
-        `${inv.replace ? ' (replacing everything it held before)' : ''}\n`,
-    );
-    return EXIT_OK;
   },
 };

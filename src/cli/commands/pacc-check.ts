@@ -4,6 +4,7 @@
 // hosts or provider text is rolled out as: publish the new TXT beside the old, wait one TTL,
 // switch the document, then drop the old TXT. No network: the records come from the
 // command line or from `dig +short TXT _ua-auto-config.DOMAIN` on stdin.
+import { text } from 'node:stream/consumers';
 import { PACC_TTL_SECONDS, paccDigest, paccPublication, paccRecordDigest, paccTxtRecord } from '../../dialects/pacc.js';
 import { PACC_TXT_LABEL } from '../../links.js';
 import { normalizeDomain } from '../../model/address.js';
@@ -69,7 +70,7 @@ export const paccCheckCommand: Command = {
     let lines = inv.txt;
     if (lines.length === 0) {
       if (!ctx.io.stdin) throw new UsageError(`pacc-check: give --txt RECORD, or pipe in \`dig +short TXT ${PACC_TXT_LABEL}.${domain}\``);
-      lines = (await ctx.io.stdin()).split(/\r?\n/).filter((l) => l.trim() !== '');
+      lines = (await text(ctx.io.stdin())).split(/\r?\n/).filter((l) => l.trim() !== '');
     }
     const records = lines.map(txtRecordText);
     if (records.length === 0) throw new Failure(`no TXT records given for ${PACC_TXT_LABEL}.${domain}: a client would accept no document`);
