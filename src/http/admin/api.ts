@@ -38,7 +38,7 @@ const BODY_ERRORS: Readonly<Record<string, string>> = {
 
 function adminError(err: FastifyError | AdminProblem | ImportRejectedError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof AdminProblem) return sendAnswer(reply, err.answer);
-  if (err instanceof ImportRejectedError) return sendAnswer(reply, importProblems(err.problems, 'in the data'));
+  if (err instanceof ImportRejectedError) return sendAnswer(reply, importProblems(err.problems, 'in the import'));
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
   if (status === 500) {
     request.log.error({ err }, 'admin API: unexpected error');

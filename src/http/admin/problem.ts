@@ -4,6 +4,7 @@
 // stream (`line 7`). The type is always `about:blank` (RFC 9457 section 4.2.1): the status
 // says what kind of problem it is, and the title is then the status's phrase (RFC 9110's).
 import { STATUS_CODES } from 'node:http';
+import { MAX_PROBLEMS } from '../../accounts/records.js';
 import type { Answer } from '../../dialects/answer.js';
 import type { ImportProblem } from '../../directory/directory.js';
 
@@ -46,9 +47,13 @@ export class AdminProblem extends Error {
 /** `n problems` / `1 problem`. */
 export const problemCount = (n: number) => `${n} problem${n === 1 ? '' : 's'}`;
 
-/** An import's problems (each at its position in the stream) as a 422. */
+/**
+ * An import's problems (each at its position in the stream) as a 422; past MAX_PROBLEMS
+ * the input was not read further, so there may be more (as `mailconf import` says).
+ */
 export function importProblems(problems: readonly ImportProblem[], what: string): Answer {
-  return problemAnswer(422, `${problemCount(problems.length)} ${what}, nothing written`, {
+  const count = problems.length >= MAX_PROBLEMS ? `at least ${problemCount(problems.length)}` : problemCount(problems.length);
+  return problemAnswer(422, `${count} ${what}, nothing written`, {
     errors: problems.map((p) => ({ position: p.position, detail: p.reason })),
   });
 }
