@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { ADMIN_ENV, ADMIN_TOKEN, adminInject, bearer } from './support/admin.js';
-import { testApp } from './support/app.js';
+import { DownDirectory, testApp } from './support/app.js';
 
 const NEWBIE = {
   username: 'newbie',
@@ -209,4 +209,40 @@ t.test('metrics: admin requests by outcome and changes by operation', async (t) 
     t.ok(m.split('\n').includes(line), line);
   }
   t.notOk(m.includes('operation="put-account"'), 'nothing counted that did not happen');
+});
+
+t.test('the directory down: 503 problems with Retry-After, naming no internals', async (t) => {
+  const { app } = await testApp(t, { env: ADMIN_ENV, directory: new DownDirectory() });
+  const unavailable = problem(503, 'Service Unavailable', 'The directory did not answer: nothing was changed; try again shortly');
+  for (const opts of [
+    { url: '/admin/accounts/newbie' },
+    { method: 'DELETE' as const, url: '/admin/accounts/newbie' },
+    { method: 'PUT' as const, url: '/admin/accounts/newbie', payload: { created: '2019-10-02', domains: ['newbie.example'] } },
+    { method: 'POST' as const, url: '/admin/import', headers: { 'content-type': 'application/x-ndjson' }, payload: '{"username":"a","created":"2020-01-01"}\n' },
+    { url: '/admin/export' },
+  ]) {
+    const res = await adminInject(app, opts);
+    t.equal(res.statusCode, 503, `${opts.method ?? 'GET'} ${opts.url}`);
+    t.equal(res.headers['retry-after'], '30');
+    t.equal(res.headers['content-type'], PROBLEM);
+    t.same(res.json(), unavailable);
+  }
+});
+
+t.test('hostile bodies: no prototype pollution, no 5xx', async (t) => {
+  const { app } = await testApp(t, { env: ADMIN_ENV });
+  const res = await adminInject(app, {
+    method: 'PUT',
+    url: '/admin/accounts/proto',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"created":"2020-01-01","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}',
+  });
+  t.equal(res.statusCode, 422);
+  t.same(res.json().errors.map((e: { pointer: string }) => e.pointer), ['/__proto__', '/constructor']);
+  t.equal(({} as Record<string, unknown>).polluted, undefined);
+  const deep = await adminInject(app, { method: 'PUT', url: '/admin/accounts/deep', headers: { 'content-type': 'application/json' }, payload: `${'['.repeat(5000)}${']'.repeat(5000)}` });
+  t.equal(deep.statusCode, 422, 'deeply nested: not an object');
+  const odd = await adminInject(app, { method: 'PUT', url: `/admin/accounts/${encodeURIComponent('per%cent')}`, payload: { created: '2020-01-01' } });
+  t.equal(odd.statusCode, 422);
+  t.same(odd.json().errors, [{ pointer: '/username', detail: 'required: 1-64 characters without spaces, control characters or "%"' }]);
 });
