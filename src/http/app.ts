@@ -71,6 +71,6 @@ export async function buildApp(setup: AppSetup, logger: FastifyBaseLogger): Prom
   accessLog(app);
   await metricsPlugin(app, ctx);
   for (const routes of ROUTES) await routes(app, ctx);
-  await adminApi(app, ctx, ctx.directoryAdmin);
+  await adminApi(app, ctx);
   return app;
 }

@@ -7,17 +7,17 @@
 // coerce and strip fields before it could say "did you mean").
 import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ImportRejectedError, type DirectoryAdmin } from '../../directory/directory.js';
+import { ImportRejectedError } from '../../directory/directory.js';
 import type { AppContext } from '../context.js';
+import { adminAccountRoutes } from '../routes/admin/account.js';
+import { adminExportRoutes } from '../routes/admin/export.js';
+import { adminImportRoutes } from '../routes/admin/import.js';
+import { adminOpenapiRoutes } from '../routes/admin/openapi.js';
 import { sendAnswer } from '../send.js';
 import type { AdminContext } from './context.js';
 import { adminGate } from './gate.js';
 import { AdminProblem, importProblems, problemAnswer, titleOf } from './problem.js';
-import { adminAccountRoutes } from '../routes/admin/account.js';
 import { problemSchema } from './schemas.js';
-import { adminExportRoutes } from '../routes/admin/export.js';
-import { adminImportRoutes } from '../routes/admin/import.js';
-import { adminOpenapiRoutes } from '../routes/admin/openapi.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -32,7 +32,6 @@ const ADMIN_ROUTES = [adminAccountRoutes, adminImportRoutes, adminExportRoutes, 
 /** The admin error handler's words for Fastify's body errors (the status is Fastify's). */
 const BODY_ERRORS: Readonly<Record<string, string>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'The body is larger than this endpoint takes',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'The body is empty: send the JSON document',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body is not as long as its Content-Length says',
 };
 
@@ -53,10 +52,10 @@ function adminError(err: FastifyError | AdminProblem | ImportRejectedError, requ
 }
 
 /** Registers the admin API when ADMIN_TOKEN or ADMIN_TOKENS_FILE is set. */
-export async function adminApi(app: FastifyInstance, ctx: AppContext, directory: DirectoryAdmin): Promise<void> {
+export async function adminApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const settings = ctx.config.admin;
   if (!settings) return;
-  const admin: AdminContext = { directory, profile: ctx.profile, metrics: ctx.metrics, settings };
+  const admin: AdminContext = { directory: ctx.directoryAdmin, profile: ctx.profile, metrics: ctx.metrics, settings };
   const gate = adminGate(ctx.config, settings, app.clientBudget('admin', settings.rateLimitMax));
   await app.register(async (scope) => {
     await scope.register(swagger, {

@@ -1,28 +1,20 @@
-// One account: GET, PUT (create or replace, validated by the one accounts validator, as an
-// import's records are) and DELETE /admin/accounts/{username}. Writes go to the directory's backend, which tells
-// every instance's cache; each is logged with the name of the token that made it.
+// One account: GET, PUT (create or replace, validated as an import's records are:
+// admin/account-body.ts) and DELETE /admin/accounts/{username}. Writes go to the
+// directory's backend, which tells every instance's cache; each is logged with the name of
+// the token that made it.
 import type { FastifyInstance } from 'fastify';
-import { isObject, validateAccount } from '../../../accounts/validate.js';
-import { ImportRejectedError, type ImportProblem, type ImportRecord } from '../../../directory/directory.js';
+import { ImportRejectedError, type ImportRecord } from '../../../directory/directory.js';
 import { ADMIN_ACCOUNT_PATH, ADMIN_PREFIX } from '../../../links.js';
+import { accountFromBody, invalidAccount } from '../../admin/account-body.js';
 import type { AdminContext } from '../../admin/context.js';
 import { directoryCall } from '../../admin/directory-call.js';
 import { flagSchema, queryFlag } from '../../admin/flags.js';
-import { acceptJsonBody, EMPTY, JSON_BODY } from '../../admin/json-body.js';
-import { jsonPointer } from '../../admin/pointer.js';
-import { AdminProblem, methodNotAllowedProblem, problemAnswer, problemCount } from '../../admin/problem.js';
+import { acceptJsonBody, JSON_BODY } from '../../admin/json-body.js';
+import { methodNotAllowedProblem, problemAnswer } from '../../admin/problem.js';
 import { accountSchema, GATE_RESPONSES, importReportSchema, problem, usernameParams } from '../../admin/schemas.js';
 import { refuseOtherMethods, sendAnswer } from '../../send.js';
 
 const noAccount = (username: string) => problemAnswer(404, `There is no account named ${username}`);
-
-/** The account's problems, each at its JSON Pointer into the body (`` for the whole of it). */
-const invalidAccount = (problems: readonly ImportProblem[]) =>
-  new AdminProblem(
-    problemAnswer(422, `${problemCount(problems.length)} in the account, nothing written`, {
-      errors: problems.map((p) => ({ pointer: p.position, detail: p.reason })),
-    }),
-  );
 
 async function* only(record: ImportRecord): AsyncGenerator<ImportRecord> {
   yield record;
@@ -100,17 +92,8 @@ export async function adminAccountRoutes(app: FastifyInstance, ctx: AdminContext
       },
     },
     async (request, reply) => {
-      const allowDataErrors = queryFlag(request.query, 'allowDataErrors');
-      const username = request.params.username.toLowerCase();
-      const body = request.body;
-      if (body === undefined) throw EMPTY;
-      if (isObject(body) && typeof body.username === 'string' && body.username.toLowerCase() !== username) {
-        throw invalidAccount([{ position: '/username', reason: `the body names the account ${body.username.toLowerCase()}, the path ${username}` }]);
-      }
-      const raw = isObject(body) ? { ...body, username: request.params.username } : body;
-      const checked = validateAccount({ position: '', raw, fieldPosition: jsonPointer }, ctx.profile, { allowDataErrors });
-      if (!checked.ok) throw invalidAccount(checked.problems);
-      const { account } = checked;
+      const account = accountFromBody(request.body, request.params.username, ctx.profile, queryFlag(request.query, 'allowDataErrors'));
+      const { username } = account;
       let report;
       try {
         report = await directoryCall(request, () => ctx.directory.importStream(only({ position: '', account }), { replace: false }));
