@@ -211,7 +211,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     name: 'ADMIN_RATE_LIMIT_MAX',
     default: '60',
     meaning:
-      "admin API requests per client per `RATE_LIMIT_WINDOW`, counted apart from the customers' `RATE_LIMIT_MAX` (refused authentications count); then `429`.",
+      "admin API requests per client per `RATE_LIMIT_WINDOW`, counted apart from the customers' `RATE_LIMIT_MAX` (refused authentications count; `RATE_LIMIT_ALLOW` does not apply); then `429`.",
   },
   {
     name: 'ADMIN_IMPORT_MAX_SIZE',
