@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { configFromEnv, ConfigError } from '../src/config/config.js';
+import { configFromEnv, ConfigError, describeConfig } from '../src/config/config.js';
 import { parseAdminTokens } from '../src/config/admin-tokens.js';
 import { AdminTokens, readCredentials } from '../src/http/admin/bearer.js';
 
@@ -146,4 +146,13 @@ t.test('the real module compares with node:crypto timingSafeEqual', async (t) =>
   t.equal(tokens.holderOf(TOKEN), 'only');
   t.equal(tokens.holderOf(OTHER), undefined);
   t.equal(compares, 2);
+});
+
+t.test('`mailconf config` shows ADMIN_TOKEN masked, and a short one as a problem without its value', async (t) => {
+  const shown = describeConfig({ ADMIN_TOKEN: TOKEN });
+  t.same(shown.settings.find((s) => s.name === 'ADMIN_TOKEN'), { name: 'ADMIN_TOKEN', value: '***', source: 'environment' });
+  t.same(shown.problems, []);
+  const short = describeConfig({ ADMIN_TOKEN: 'tooshort-secret' });
+  t.same(short.problems, ['ADMIN_TOKEN: the token must be at least 32 characters (for example: openssl rand -hex 32)']);
+  t.notMatch(JSON.stringify(short), 'tooshort-secret');
 });
