@@ -88,6 +88,16 @@ t.test('named tokens from ADMIN_TOKENS_FILE each work, and the log names who cha
     changes.map((l) => ({ level: l.level, admin: l.admin, operation: l.operation, username: l.username, msg: l.msg })),
     [{ level: 30, admin: 'control-centre', operation: 'delete-account', username: 'lastday', msg: 'admin API: control-centre deleted account lastday' }],
   );
+  const requests = served.logs.filter((l) => l.msg === 'request' && String(l.route).startsWith('/admin/'));
+  t.same(
+    requests.map((l) => [l.method, l.status, l.admin]),
+    [
+      ['GET', 200, 'nightly'],
+      ['GET', 401, undefined],
+      ['DELETE', 200, 'control-centre'],
+    ],
+    "each request's line names whose token it bore",
+  );
   for (const secret of [sync, centre, 'Bearer', 'authorization']) t.notOk(rawLogs().includes(secret), `the log never holds ${secret.slice(0, 8)}...`);
 });
 
