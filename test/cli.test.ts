@@ -62,6 +62,8 @@ function field(text: string, name: 'Server' | 'Login'): string | undefined {
   return new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(text)?.[1];
 }
 
+const firstLine = (text: string) => text.split('\n')[0]!;
+
 function failsWithOneLine(t: Test, r: Run, code: number, pattern: RegExp) {
   t.equal(r.code, code, `exit status ${code}`);
   t.equal(r.errLines.length, 1, `one line on stderr: ${JSON.stringify(r.stderr)}`);
@@ -82,7 +84,8 @@ t.test('import creates the directory and says what it wrote', async (t) => {
   const r = await w.run('import', w.writeFile(EXAMPLE));
   t.equal(r.code, 0);
   t.equal(r.stderr, '');
-  t.equal(r.stdout, `imported 4 accounts, 4 domains, 1 mailbox login into ${w.url}\n`);
+  // The report's first line says what the file held; import.test.ts reads the rest of the report.
+  t.equal(firstLine(r.stdout), `imported 4 accounts, 4 domains, 1 mailbox login into ${w.url}`);
   t.ok(existsSync(w.db), 'directory file created');
   // Nothing else than the file: no demo accounts were added to the new directory.
   t.equal((await w.run('lookup', 'lastday.example')).code, 1, 'no demo data');
@@ -214,14 +217,15 @@ t.test('every validation problem is printed as FILE: position: reason', async (t
     'accounts[0].created',
     'accounts[0].domains[0]',
     'accounts[1].mailServer',
-    'accounts[1].username',
   ]);
-  t.match(r.errLines.at(-1), /^mailconf: .*5 problems/);
+  // A username given twice is found among valid records only (the directory finds it while
+  // streaming): the second "a" is invalid for its mailServer alone.
+  t.match(r.errLines.at(-1), /^mailconf: .*4 problems/);
   t.notOk(existsSync(w.db), 'a rejected file does not even create the directory');
 
   const notJson = await w.run('import', w.writeFile('{"accounts": ['));
   t.equal(notJson.code, 1);
-  t.match(notJson.errLines[0], /: \(file\): not valid JSON/);
+  t.match(notJson.errLines[0], /: line 1, column 15: not valid JSON: the text ends before the JSON value does$/);
 });
 
 t.test('import upserts by username; --replace replaces everything', async (t) => {
@@ -236,7 +240,7 @@ t.test('import upserts by username; --replace replaces everything', async (t) =>
     ],
   };
   const up = await imported(t, w, update);
-  t.equal(up.stdout, `imported 2 accounts, 2 domains, 0 mailbox logins into ${w.url}\n`);
+  t.equal(firstLine(up.stdout), `imported 2 accounts, 2 domains, 0 mailbox logins into ${w.url}`);
   t.equal(field((await w.run('lookup', 'a@oldtimer-new.example')).stdout, 'Server'), 'mail456.pair.com (incoming and outgoing)');
   t.equal((await w.run('lookup', 'sales@oldtimer-shop.example')).code, 1, "an upserted account's domains are exactly the file's");
   t.equal(field((await w.run('lookup', 'x@newbie.example')).stdout, 'Server'), 'newbie.mail.pairserver.com (incoming and outgoing)', 'untouched account kept');
@@ -265,9 +269,13 @@ t.test('a domain owned by another account in the directory is a conflict naming 
       ],
     }),
   );
-  failsWithOneLine(t, r, 1, /her-shop\.example/);
+  t.equal(r.code, 1);
+  t.equal(r.stdout, '');
+  t.equal(r.errLines.length, 2, 'the conflict at its record, and the summary');
+  t.match(r.errLines[0], /: accounts\[1\]\.domains\[0\]: .*her-shop\.example/);
   t.match(r.errLines[0], /\bthief\b/);
   t.match(r.errLines[0], /\bhershop\b/);
+  t.match(r.errLines[1], /^mailconf: .*1 problem, nothing imported$/);
   t.same(dump(w.db), before, 'nothing written, not even the valid account before it');
   t.equal(field((await w.run('lookup', 'a@her-shop.example')).stdout, 'Server'), 'hershop.mail.pairserver.com (incoming and outgoing)');
 
@@ -292,7 +300,7 @@ t.test('check reports every account whose data gives no host', async (t) => {
       { username: 'old_but_fine', created: '2011-05-31', mailServer: 7 },
       { username: 'newnoserver', created: '2011-06-01' },
     ],
-  });
+  }, '--allow-data-errors');
   const r = await w.run('check');
   t.equal(r.code, 1);
   const lines = r.stdout.trim().split('\n');
@@ -372,7 +380,7 @@ t.test('the directory and provider come from the environment unless given', asyn
   const env = { MAILCONF_DIRECTORY: w.url };
   const r = await mailconf(['import', w.writeFile(EXAMPLE)], env);
   t.equal(r.code, 0);
-  t.ok(r.stdout.endsWith(`into ${w.url}\n`));
+  t.ok(firstLine(r.stdout).endsWith(`into ${w.url}`));
   t.equal((await mailconf(['lookup', 'x@newbie.example'], env)).code, 0, 'MAILCONF_DIRECTORY used');
   const other = `sqlite:${join(w.dir, 'other.db')}`;
   failsWithOneLine(t, await mailconf(['lookup', 'x@newbie.example', '--directory', other], env), 1, /no directory at .*other\.db/);
@@ -397,7 +405,7 @@ t.test('the built bin/mailconf.js works end to end', async (t) => {
   const env = { ...process.env, MAILCONF_DIRECTORY: w.url, MAILCONF_PROVIDER: '' };
   const cli = (...args: string[]) => execFileSync('node', ['bin/mailconf.js', ...args], { cwd: ROOT, env, encoding: 'utf8' });
 
-  t.equal(cli('import', w.writeFile(EXAMPLE)), `imported 4 accounts, 4 domains, 1 mailbox login into ${w.url}\n`);
+  t.equal(firstLine(cli('import', w.writeFile(EXAMPLE))), `imported 4 accounts, 4 domains, 1 mailbox login into ${w.url}`);
   t.equal(field(cli('lookup', 'sales@oldtimer-shop.example'), 'Login'), 'sales-oldtimer');
   t.equal(JSON.parse(cli('lookup', '--json', 'pairuser@pair.com')).host, 'pairuser.mail.pairserver.com');
   t.match(cli('--help'), /lookup ADDRESS/);
@@ -466,6 +474,7 @@ t.test('on PostgreSQL every command answers as on SQLite, once migrated', async 
     ['import', conflict],
     ['import', invalid],
     ['import', broken],
+    ['import', broken, '--allow-data-errors'],
     ['check'],
     ['lookup', 'x@broken-new.example'],
     ['import', file, '--replace'],

@@ -8,13 +8,16 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import t, { type Test } from 'tap';
-import { openDirectory } from '../src/accounts/open.js';
+import { openDirectory, openServingDirectory } from '../src/accounts/open.js';
 import { ConfigError } from '../src/config/config.js';
 import { instanceSecret } from '../src/config/secret.js';
-import { DirectoryError, ImportConflictError, type Directory } from '../src/directory/directory.js';
+import { DirectoryError, ImportConflictError, ImportRejectedError, type Directory } from '../src/directory/directory.js';
+import { recordsOf } from '../src/directory/import-stream.js';
+import type { ImportAccount } from '../src/model/account.js';
 import { applyMigrations, MIGRATIONS, SCHEMA_VERSION, schemaProblem } from '../src/directory/migrations.js';
 import { migrateBackend, openBackend } from '../src/directory/open.js';
 import { BY_DOMAIN, BY_DOMAIN_MD5, BY_USERNAME, BY_USERNAME_MD5 } from '../src/directory/postgres.js';
+import { CHANGE_CHANNEL } from '../src/directory/pg-changes.js';
 import { addressMd5 } from '../src/model/address.js';
 import { maskDirectoryUrl, parseDirectoryUrl } from '../src/directory/url.js';
 import { defaultProvider } from '../src/policy/provider-profile.js';
@@ -318,31 +321,216 @@ function contract(t: Test, backend: Backend): void {
     });
   });
 
-  t.test('importStream from an async generator; getAccount, exportAccounts, deleteDomain, deleteAccount', async (t) => {
-    const { dir } = await backend.fresh(t);
-    async function* records() {
-      for (const [i, a] of [BOB, ALICE].entries()) {
-        await new Promise((r) => setImmediate(r));
-        yield { position: `line ${i + 1}`, account: a };
-      }
-    }
-    const report = await dir.importStream(records(), { replace: false });
-    t.same(report.written, { accounts: 2, domains: 3, mailboxes: 3 });
-    t.equal(report.dryRun, false);
-    t.equal((await dir.findByDomain('alice-shop.example'))?.account.username, 'alice');
-    t.same(await dir.getAccount('alice'), { ...ALICE, domains: ['alice-shop.example', 'alice.example'] }, 'domains sorted');
-    t.equal(await dir.getAccount('nobody'), undefined);
-    const exported: unknown[] = [];
-    for await (const a of dir.exportAccounts()) exported.push(a);
-    t.same(exported, [{ ...ALICE, domains: ['alice-shop.example', 'alice.example'] }, BOB], 'username order, sorted');
+  t.test('importStream from an async generator: one transaction, readers see the old data until it commits, the exact report', async (t) => {
+    const { dir, dump } = await backend.fresh(t);
+    t.equal(await dir.findByDomain('alice.example'), undefined, 'looked up (and remembered) before the import');
+    let lookedUp: unknown = 'not yet';
+    const report = await dir.importStream(
+      (async function* () {
+        yield { position: 'line 1', account: BOB };
+        await new Promise((r) => setTimeout(r, 5));
+        // Mid-stream, in the same process: nothing of the import is visible yet.
+        lookedUp = await dir.findByDomain('bob.example');
+        yield { position: 'line 2', account: ALICE };
+      })(),
+      { replace: false },
+    );
+    t.equal(lookedUp, undefined, 'a lookup during the import sees the directory before it');
+    t.same(report, {
+      dryRun: false,
+      accounts: { added: 2, changed: 0, unchanged: 0, removed: 0 },
+      domains: { added: 3, removed: 0, moved: 0 },
+      mailboxes: { added: 3, changed: 0, removed: 0 },
+      written: { accounts: 2, domains: 3, mailboxes: 3 },
+    });
+    t.equal((await dir.findByDomain('alice.example'))?.account.username, 'alice', 'the lookup remembered before the import sees it now');
+    t.equal((await dir.findByDomain('bob.example'))?.account.username, 'bob');
+    t.same((await dump()).accounts.map((a) => a.username), ['bob', 'alice'], 'ids in input order');
 
+    // Again, changed: one login changed, one removed, one added; a domain added, one removed; carol new.
+    const alice2 = account('alice', ['alice.example', 'alice-new.example'], [
+      { address: 'info@alice.example', login: 'alice-info2' },
+      { address: 'new@alice-new.example', login: 'alice-new' },
+    ], { created: '2009-03-14', mailServer: 123 });
+    const again = await dir.importStream(recordsOf([alice2, BOB, account('carol', ['carol.example'])]), { replace: false });
+    t.same(again, {
+      dryRun: false,
+      accounts: { added: 1, changed: 1, unchanged: 1, removed: 0 },
+      domains: { added: 2, removed: 1, moved: 0 },
+      mailboxes: { added: 1, changed: 1, removed: 1 },
+      written: { accounts: 3, domains: 4, mailboxes: 3 },
+    });
+    t.same(await dir.getAccount('alice'), { ...alice2, domains: ['alice-new.example', 'alice.example'], mailboxes: [alice2.mailboxes[0], alice2.mailboxes[1]] });
+    const before = await dump();
+    const same = await dir.importStream(recordsOf([alice2, BOB]), { replace: false });
+    t.same(same.accounts, { added: 0, changed: 0, unchanged: 2, removed: 0 }, 'a repeat changes nothing');
+    t.same(same.domains, { added: 0, removed: 0, moved: 0 });
+    t.same(same.mailboxes, { added: 0, changed: 0, removed: 0 });
+    t.same(await dump(), before, 'and writes nothing new (ids kept)');
+  });
+
+  t.test('a domain moves between imported accounts in either order; replace counts what it removes', async (t) => {
+    const { dir } = await backend.fresh(t);
+    await dir.importAccounts([ALICE, BOB], { replace: false });
+    // bob comes first and takes alice.example, which alice (later) gives up.
+    const moved = await dir.importStream(recordsOf([account('bob', ['bob.example', 'alice.example'], [{ address: 'bob@pair.com', login: 'bob' }]), account('alice', ['alice-shop.example'], ALICE.mailboxes.slice(1), { created: '2009-03-14', mailServer: 123 })]), { replace: false });
+    t.same(moved.domains, { added: 0, removed: 0, moved: 1 });
+    t.same(moved.accounts, { added: 0, changed: 2, unchanged: 0, removed: 0 });
+    t.same(moved.mailboxes, { added: 0, changed: 0, removed: 1 });
+    t.equal((await dir.findByDomain('alice.example'))?.account.username, 'bob');
+    // A mailbox moving with its domain, the new owner first.
+    await dir.importStream(recordsOf([account('bob', ['bob.example', 'alice.example', 'alice-shop.example'], [{ address: 'sales@alice-shop.example', login: 'bob-sales' }]), account('alice', [])]), { replace: false });
+    t.equal((await dir.findByDomain('alice-shop.example', 'sales@alice-shop.example'))?.mailboxLogin, 'bob-sales');
+
+    await dir.importAccounts([account('carol', ['carol.example', 'carol-2.example'], [{ address: 'me@carol.example', login: 'carol-me' }])], { replace: false });
+    // Now: alice (no domains), bob (3 domains, 1 mailbox), carol (2 domains, 1 mailbox).
+    const replaced = await dir.importStream(recordsOf([account('dave', ['dave.example', 'carol.example']), account('bob', ['bob.example'], [{ address: 'sales@alice-shop.example', login: 'bob-sales' }])]), { replace: true });
+    t.same(replaced, {
+      dryRun: false,
+      accounts: { added: 1, changed: 1, unchanged: 0, removed: 2 },
+      domains: { added: 1, removed: 3, moved: 1 },
+      mailboxes: { added: 0, changed: 0, removed: 1 },
+      written: { accounts: 2, domains: 3, mailboxes: 1 },
+    });
+    t.same(await dir.counts(), { accounts: 2, domains: 3 });
+    t.equal((await dir.findByDomain('carol.example'))?.account.username, 'dave', "carol's domain, freed by the replace, went to dave (who came first)");
+  });
+
+  t.test('conflicts become problems with positions, all of them, after the whole stream; nothing is written', async (t) => {
+    const { dir, dump } = await backend.fresh(t);
+    await dir.importAccounts([ALICE, BOB, account('frank', ['frank.example'], [{ address: 'frank@pair.com', login: 'frank' }])], { replace: false });
+    const before = await dump();
+    const input = [
+      { position: 'line 1', account: account('carol', ['carol.example', 'frank.example']) },
+      { position: 'line 2', account: account('dave', ['dave.example', 'carol.example', 'dave.example']) },
+      { position: 'line 3', account: account('carol', ['other.example']) },
+      { position: 'line 4', account: account('erin', ['erin.example'], [{ address: 'frank@pair.com', login: 'erin' }]) },
+      // alice keeps alice.example, which bob (first) claims: bob's claim stands, alice's is the conflict.
+      { position: 'line 5', account: account('bob', ['bob.example', 'alice.example']) },
+      { position: 'line 6', account: account('alice', ['alice.example']) },
+    ];
+    const err = await caught(dir.importStream((async function* () { yield* input; })(), { replace: false }));
+    t.type(err, ImportRejectedError);
+    t.same((err as ImportRejectedError).problems, [
+      { position: 'line 1.domains[1]', reason: 'domain frank.example of account carol already belongs to account frank' },
+      { position: 'line 2.domains[1]', reason: 'domain carol.example of account dave already belongs to account carol' },
+      { position: 'line 2.domains[2]', reason: 'domain dave.example of account dave already belongs to account dave' },
+      { position: 'line 3.username', reason: 'username carol is already given at line 1' },
+      { position: 'line 4.mailboxes[0]', reason: 'mailbox frank@pair.com of account erin already belongs to account frank' },
+      { position: 'line 6.domains[0]', reason: 'domain alice.example of account alice already belongs to account bob' },
+    ]);
+    t.equal(err.message, '6 problems, nothing imported');
+    t.same(await dump(), before, 'nothing written');
+    t.equal(await dir.findByUsername('carol'), undefined);
+
+    // The same through importAccounts: the first conflict in import order, as before.
+    const first = await caught(dir.importAccounts(input.map((r) => r.account), { replace: false }));
+    t.type(first, ImportConflictError);
+    t.equal(first.message, 'domain frank.example of account carol already belongs to account frank');
+
+    // At most 100 problems, the first ones.
+    const many = Array.from({ length: 150 }, (_, i) => account(`x${i}`, ['bob.example']));
+    const capped = (await caught(dir.importStream(recordsOf(many), { replace: false }))) as ImportRejectedError;
+    t.equal(capped.problems.length, 100);
+    t.equal(capped.problems[0]!.position, 'accounts[0].domains[0]');
+    t.equal(capped.problems[99]!.reason, 'domain bob.example of account x99 already belongs to account x0');
+    t.same(await dump(), before);
+  });
+
+  t.test("the source's own rejection, or any error it throws, rolls back and is rethrown", async (t) => {
+    const { dir, dump } = await backend.fresh(t);
+    await dir.importAccounts([BOB], { replace: false });
+    const before = await dump();
+    const rejected = await caught(
+      dir.importStream(
+        (async function* () {
+          yield { position: 'line 1', account: account('carol', ['carol.example']) };
+          yield { position: 'line 3', account: account('dave', ['bob.example']) };
+          throw new ImportRejectedError([{ position: 'line 2', reason: 'mailServer must be a number' }]);
+        })(),
+        { replace: true },
+      ),
+    );
+    t.type(rejected, ImportRejectedError);
+    t.same((rejected as ImportRejectedError).problems, [
+      { position: 'line 2', reason: 'mailServer must be a number' },
+    ], "the source's problems (replace: bob's domain is free)");
+    const both = (await caught(
+      dir.importStream(
+        (async function* () {
+          yield { position: 'line 3', account: account('dave', ['bob.example']) };
+          throw new ImportRejectedError([{ position: 'line 2', reason: 'mailServer must be a number' }]);
+        })(),
+        { replace: false },
+      ),
+    )) as ImportRejectedError;
+    t.same(both.problems.map((p) => p.position), ['line 2', 'line 3.domains[0]'], "the source's problems and the directory's");
+    const broken = await caught(
+      dir.importStream(
+        (async function* () {
+          yield { position: 'line 1', account: account('carol', ['carol.example']) };
+          throw new Error('disk on fire');
+        })(),
+        { replace: false },
+      ),
+    );
+    t.equal(broken.message, 'disk on fire');
+    t.same(await dump(), before, 'nothing written');
+    t.same(await dir.importStream(recordsOf([account('carol', ['carol.example'])]), { replace: false }).then((r) => r.written), { accounts: 1, domains: 1, mailboxes: 0 }, 'the directory stays usable');
+  });
+
+  t.test('a dry run reports what would change and writes nothing', async (t) => {
+    const { dir, dump } = await backend.fresh(t);
+    await dir.importAccounts([ALICE, BOB], { replace: false });
+    t.equal((await dir.findByDomain('bob.example'))?.account.username, 'bob');
+    const before = await dump();
+    const report = await dir.importStream(recordsOf([account('carol', ['bob.example'])]), { replace: true, dryRun: true });
+    t.same(report, {
+      dryRun: true,
+      accounts: { added: 1, changed: 0, unchanged: 0, removed: 2 },
+      domains: { added: 0, removed: 2, moved: 1 },
+      mailboxes: { added: 0, changed: 0, removed: 3 },
+      written: { accounts: 1, domains: 1, mailboxes: 0 },
+    });
+    t.same(await dump(), before, 'nothing written');
+    t.equal((await dir.findByDomain('bob.example'))?.account.username, 'bob', 'a lookup gives the old data');
+    t.equal(await dir.findByUsername('carol'), undefined);
+    const refused = await caught(dir.importStream(recordsOf([account('carol', ['bob.example'])]), { replace: false, dryRun: true }));
+    t.type(refused, ImportRejectedError, 'a dry run refuses what the import would');
+  });
+
+  t.test('getAccount, exportAccounts (one snapshot, early exit releases it), deleteDomain, deleteAccount', async (t) => {
+    const { dir } = await backend.fresh(t);
+    await dir.importAccounts([BOB, ALICE, account('carol', [], [], { mailServer: 7 })], { replace: false });
+    const sortedAlice = { ...ALICE, domains: ['alice-shop.example', 'alice.example'] };
+    t.same(await dir.getAccount('alice'), sortedAlice, 'domains and mailboxes sorted');
+    t.same(await dir.getAccount('carol'), account('carol', [], [], { mailServer: 7 }));
+    t.equal(await dir.getAccount('nobody'), undefined);
+
+    const exported: ImportAccount[] = [];
+    for await (const a of dir.exportAccounts()) {
+      exported.push(a);
+      // Written meanwhile: not in this listing, which reads one snapshot.
+      if (exported.length === 1) await dir.importAccounts([account('aaron', ['aaron.example']), account('zed', ['zed.example'])], { replace: false });
+    }
+    t.same(exported, [sortedAlice, BOB, account('carol', [], [], { mailServer: 7 })], 'username order, sorted, one snapshot');
+    for await (const a of dir.exportAccounts()) {
+      t.equal(a.username, 'aaron');
+      break;
+    }
+    t.same(await dir.importStream(recordsOf([account('zoe', ['zoe.example'])]), { replace: false }).then((r) => r.written.accounts), 1, 'leaving early released the listing');
+
+    t.equal((await dir.findByDomain('alice-shop.example', 'sales@alice-shop.example'))?.mailboxLogin, 'alice-sales', 'remembered before the delete');
     t.same(await dir.deleteDomain('alice-shop.example'), { username: 'alice' });
-    t.equal(await dir.deleteDomain('alice-shop.example'), undefined, 'gone');
-    t.same(await dir.getAccount('alice'), { ...ALICE, domains: ['alice.example'], mailboxes: [ALICE.mailboxes[0]] }, "the login at the domain went with it");
-    t.same(await dir.deleteAccount('bob'), BOB);
+    t.equal(await dir.findByDomain('alice-shop.example', 'sales@alice-shop.example'), undefined, 'gone at once');
+    t.equal(await dir.deleteDomain('alice-shop.example'), undefined, 'no such domain');
+    t.same(await dir.getAccount('alice'), { ...ALICE, domains: ['alice.example'], mailboxes: [ALICE.mailboxes[0]] }, "the account's login at that domain went with it");
+    t.equal((await dir.findByUsername('bob'))?.account.username, 'bob');
+    t.same(await dir.deleteAccount('bob'), BOB, 'what it held');
     t.equal(await dir.deleteAccount('bob'), undefined);
     t.equal(await dir.findByDomain('bob.example'), undefined);
-    t.same(await dir.counts(), { accounts: 1, domains: 1 });
+    t.equal(await dir.findByUsername('bob'), undefined);
+    t.same(await dir.counts(), { accounts: 5, domains: 4 });
   });
 
   t.test("openDirectory: 'fail' opens only an existing directory; the demo seeds only a new SQLite file", async (t) => {
@@ -494,6 +682,66 @@ t.test('postgres', async (t) => {
     t.equal((await reader.findByDomain('alice.example'))?.account.username, 'carol', 'the new data from the commit on');
     t.equal(await reader.findByUsername('bob'), undefined);
     t.same(await reader.counts(), { accounts: 5002, domains: 5003 });
+  });
+
+  t.test('importStream, deleteAccount and deleteDomain notify in their transaction (a dry run never); a cached reader sees each within a second', async (t) => {
+    const url = await db.freshSchema();
+    await migrateBackend(url);
+    const { directory: writer } = await openBackend(url, { mustExist: true });
+    t.teardown(() => writer.close());
+    await writer.importAccounts([ALICE, BOB, account('carol', ['carol.example'])], { replace: false });
+    // Another instance, reading through its cache and change feed (as the server does).
+    const serving = await openServingDirectory(url, defaultProvider);
+    t.teardown(() => serving.close());
+    const listener = new pg.Client({ connectionString: url });
+    await listener.connect();
+    t.teardown(() => listener.end());
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+    const settle = () => new Promise((r) => setTimeout(r, 300));
+    const seesWithin = async (look: () => Promise<unknown>, wanted: unknown) => {
+      for (let i = 0; i < 50; i++) {
+        if (JSON.stringify(await look()) === JSON.stringify(wanted)) return true;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return false;
+    };
+    const owner = async (domain: string) => (await serving.reader.findByDomain(domain))?.account.username;
+    t.equal(await owner('bob.example'), 'bob', 'warm');
+    t.equal(await owner('bob.example'), 'bob', 'from the cache');
+
+    await writer.importStream(recordsOf([account('dave', ['bob.example'])]), { replace: true, dryRun: true });
+    await settle();
+    t.same(heard, [], 'a dry run sends no change');
+    t.equal(await owner('bob.example'), 'bob');
+
+    await writer.importStream(recordsOf([account('bob', ['bob-new.example'])]), { replace: false });
+    t.ok(await seesWithin(() => owner('bob.example'), undefined), 'the cached reader sees the import');
+    t.equal(await owner('bob-new.example'), 'bob');
+    await settle();
+    t.same(heard.map((h) => JSON.parse(h)), [{ domains: ['bob-new.example'], usernames: ['bob'] }], 'the import named what it wrote');
+
+    t.equal(await owner('alice-shop.example'), 'alice');
+    await writer.deleteDomain('alice-shop.example');
+    t.ok(await seesWithin(() => owner('alice-shop.example'), undefined), 'the cached reader sees deleteDomain');
+    t.equal(await owner('carol.example'), 'carol');
+    await writer.deleteAccount('carol');
+    t.ok(await seesWithin(() => owner('carol.example'), undefined), 'the cached reader sees deleteAccount');
+    await settle();
+    t.same(heard.slice(1).map((h) => JSON.parse(h)), [
+      { domains: ['alice-shop.example'], usernames: ['alice'] },
+      { domains: ['carol.example'], usernames: ['carol'] },
+    ]);
+
+    const big = Array.from({ length: 2000 }, (_, i) => account(`many${i}`, [`many${i}.example`]));
+    await writer.importStream(recordsOf(big), { replace: false });
+    await settle();
+    t.equal(heard.at(-1), JSON.stringify('all'), "names that would not fit are sent as 'all'");
+    await writer.importStream(recordsOf([account('bob', ['bob.example'])]), { replace: true });
+    await settle();
+    t.equal(heard.at(-1), JSON.stringify('all'), "replace sends 'all'");
+    t.ok(await seesWithin(() => owner('bob.example'), 'bob'));
   });
 
   t.test('the statement timeout cancels a lookup that waits too long; the pool goes on', async (t) => {

@@ -264,3 +264,34 @@ t.test('openDirectory', async (t) => {
     t.match(err.message, garbage);
   });
 });
+
+t.test("a streaming import runs on its own connection: the serving connection's memo never serves stale answers", async (t) => {
+  const path = join(t.testdir(), 'directory.db');
+  // recheckMs far off: the file-identity reopen cannot be what makes the new data visible.
+  const serving = new SqliteDirectory(path, { recheckMs: 60_000 });
+  const other = new SqliteDirectory(path, { recheckMs: 60_000 }); // e.g. `mailconf import` in another process
+  t.teardown(async () => {
+    await serving.close();
+    await other.close();
+  });
+  await serving.importAccounts([ALICE], { replace: false });
+  t.equal((await serving.findByDomain('alice.example'))?.account.username, 'alice');
+  t.equal(await serving.findByDomain('bob.example'), undefined, 'remembered: no such domain');
+  await other.importStream((async function* () { yield { position: 'line 1', account: BOB }; })(), { replace: false });
+  t.equal((await serving.findByDomain('bob.example'))?.account.username, 'bob', "another directory's commit changes data_version: the memo is dropped");
+  await other.deleteAccount('alice');
+  t.equal(await serving.findByDomain('alice.example'), undefined, 'so does its delete');
+  // In the same directory: the import's own connection commits; the serving connection's memo is not stale either.
+  t.equal(await serving.findByDomain('carol.example'), undefined);
+  await serving.importStream((async function* () { yield { position: 'line 1', account: account('carol', ['carol.example']) }; })(), { replace: false });
+  t.equal((await serving.findByDomain('carol.example'))?.account.username, 'carol');
+  // A second import waits for the first (IMMEDIATE), it does not interleave.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const first = serving.importStream((async function* () { await gate; yield { position: 'line 1', account: account('dave', ['dave.example']) }; })(), { replace: false });
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(await serving.findByDomain('dave.example'), undefined, 'lookups go on while an import is open');
+  release();
+  t.same((await first).written, { accounts: 1, domains: 1, mailboxes: 0 });
+  t.equal((await serving.findByDomain('dave.example'))?.account.username, 'dave');
+});

@@ -4,6 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { readProgress } from '../src/cli/progress.js';
 import { BACKENDS, emptyDirectory, runCli, type CliRun } from './support/cli.js';
 import { throwAwayDatabase, type TestDatabase } from './support/postgres.js';
 
@@ -70,11 +71,12 @@ for (const backend of BACKENDS) {
       'username,created,mailServer,domain,mailbox,login',
       'oldtimer,2009-03-14,456,her-shop.test,sales@oldtimer-shop.example,sales-2',
       'oldtimer,2009-03-14,456,oldtimer-shop.example,,',
+      'hershop,2021-04-19,,her-shop.example,,',
       'thief,2022-01-01,,,,',
     ].join('\r\n');
     saysReport(t, await w.run(['import', w.file('accounts.txt', moved), '--format', 'csv']), [
-      `imported 2 accounts, 2 domains, 1 mailbox login into ${w.url}`,
-      'accounts: 1 added, 1 changed, 0 unchanged, 0 removed',
+      `imported 3 accounts, 3 domains, 1 mailbox login into ${w.url}`,
+      'accounts: 1 added, 2 changed, 0 unchanged, 0 removed',
       'domains: 0 added, 0 removed, 1 moved to another account',
       'mailbox logins: 0 added, 1 changed, 0 removed',
     ], 'a domain moved from hershop, a login changed');
@@ -121,26 +123,36 @@ for (const backend of BACKENDS) {
     t.match(check.stdout, /checked 3 accounts: 2 with problems/);
   });
 
-  t.test(`${backend}: every problem, the reader's, the validator's and the directory's, as FILE: position: reason`, async (t) => {
+  t.test(`${backend}: every problem of the input, as FILE: position: reason`, async (t) => {
     const w = await workspace(t, backend);
-    t.equal((await w.run(['import', '-'], ndjson([HERSHOP]))).code, 0);
     const text = [
       JSON.stringify(NEWBIE),
       '{"username": "x", "created": "2020-01-01",}',
       JSON.stringify({ ...PAIRUSER, mailserver: 3 }),
-      JSON.stringify({ ...NEWBIE, domains: ['other.example'] }),
-      JSON.stringify({ username: 'thief', created: '2022-01-01', domains: ['her-shop.example'] }),
+      JSON.stringify({ ...HERSHOP, domains: ['her-shop.example', 'not a domain'] }),
     ].join('\n');
     const r = await w.run(['import', '-'], text);
     t.equal(r.code, 1);
     t.equal(r.stdout, '');
-    const problems = r.errLines.slice(0, -1);
-    t.ok(problems.every((l) => l.startsWith('stdin: line ')), `every line names standard input and a line: ${r.stderr}`);
-    t.ok(problems.includes('stdin: line 2, column 43: not valid JSON: unexpected "}"'), 'the syntax error, with its column');
-    t.ok(problems.includes('stdin: line 3, mailserver: unknown field (did you mean "mailServer"?)'), 'the near name');
-    t.match(problems.filter((l) => l.startsWith('stdin: line 4')).join(), /newbie/, 'the username given twice, at its second line');
-    t.match(problems.filter((l) => l.startsWith('stdin: line 5')).join(), /her-shop\.example.*hershop|hershop.*her-shop\.example/, "another account's domain");
-    t.match(r.errLines.at(-1), /^mailconf: stdin: \d+ problems, nothing imported$/);
+    t.same(r.errLines, [
+      'stdin: line 2, column 43: not valid JSON: unexpected "}"',
+      'stdin: line 3, mailserver: unknown field (did you mean "mailServer"?)',
+      'stdin: line 4, domains[1]: not a valid domain name',
+      'mailconf: stdin: 3 problems, nothing imported',
+    ]);
+    t.equal((await w.run(['lookup', 'x@newbie.example'])).code, 1, 'nothing written');
+  });
+
+  t.test(`${backend}: what the directory refuses (a username twice, another account's domain) is named by position too`, async (t) => {
+    const w = await workspace(t, backend);
+    t.equal((await w.run(['import', '-'], ndjson([HERSHOP]))).code, 0);
+    const twice = await w.run(['import', '-'], ndjson([NEWBIE, PAIRUSER, { ...NEWBIE, domains: ['other.example'] }]));
+    t.equal(twice.code, 1);
+    t.equal(twice.errLines[0], 'stdin: line 3, username: username newbie is already given at line 1', 'the second line with the username');
+    t.match(twice.errLines.at(-1), /^mailconf: stdin: 1 problem, nothing imported$/);
+    const taken = await w.run(['import', '-'], ndjson([NEWBIE, { username: 'thief', created: '2022-01-01', domains: ['her-shop.example'] }]));
+    t.equal(taken.code, 1);
+    t.equal(taken.errLines[0], 'stdin: line 2, domains[0]: domain her-shop.example of account thief already belongs to account hershop', 'the line claiming it, and its owner');
     t.equal((await w.run(['lookup', 'x@newbie.example'])).code, 1, 'nothing written');
   });
 }
@@ -163,6 +175,18 @@ t.test('usage: the format must be known, standard input must be a pipe', async (
   t.notOk(existsSync(w.url.slice('sqlite:'.length)), 'no directory made for a file that cannot be read');
 });
 
+t.test('--replace refuses an input without accounts: a failed export must not empty the directory', async (t) => {
+  const w = await workspace(t, 'sqlite');
+  t.equal((await w.run(['import', '-'], ndjson(EXAMPLE))).code, 0);
+  for (const [argv, stdin] of [[['import', '-', '--replace'], ''], [['import', '-', '--replace', '--format', 'json'], '{"accounts": []}']] as const) {
+    const r = await w.run([...argv], stdin);
+    t.equal(r.code, 1);
+    t.same(r.errLines, ['stdin: (input): no accounts: with --replace this would empty the directory', 'mailconf: stdin: 1 problem, nothing imported']);
+  }
+  t.equal((await w.run(['lookup', 'x@her-shop.example'])).code, 0, 'the directory is as it was');
+  t.match((await w.run(['import', '-'], '')).stdout, /^imported 0 accounts/, 'without --replace an empty input is no change');
+});
+
 t.test('a progress line on a terminal only, cleared at the end', async (t) => {
   const w = await workspace(t, 'sqlite');
   const many = ndjson(Array.from({ length: 50 }, (_, i) => ({ username: `user${i}`, created: '2020-01-01', domains: [`d${i}.example`] })));
@@ -173,4 +197,19 @@ t.test('a progress line on a terminal only, cleared at the end', async (t) => {
   t.match(onTerminal.stdout, /^imported 50 accounts/);
   const piped = await w.run(['import', '-', '--replace'], many);
   t.same(piped.progress, [], 'no progress where no one watches');
+});
+
+t.test('the progress line: at the first record, then at most once a second, with thousands separated', async (t) => {
+  let clock = 0;
+  const shown: string[] = [];
+  const progress = readProgress({ progress: (line) => void shown.push(line) }, 'account', 1000, () => clock);
+  for (let n = 1; n <= 250_000; n++) {
+    clock = (n - 1) / 100; // 100 records a millisecond: 2.5 s in all
+    progress.update(n);
+  }
+  progress.done();
+  t.same(shown, ['read 1 account', 'read 100,001 accounts', 'read 200,001 accounts', '']);
+  const silent = readProgress({}, 'account');
+  silent.update(1);
+  silent.done();
 });

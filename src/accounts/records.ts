@@ -43,3 +43,13 @@ export async function* validatedRecords(
   }
   if (problems.length > 0) throw new ImportRejectedError(problems);
 }
+
+/**
+ * A problem's position as the readers write it. The directory names a field of a record by
+ * appending its JSON path (`accounts[2].domains[0]`, right for JSON), which for a record
+ * at a line reads `line 4.domains[0]`: that becomes `line 4, domains[0]`, as the NDJSON
+ * and CSV readers put it.
+ */
+export function readerPosition(position: string): string {
+  return position.replace(/^(line \d+)\.(?=[A-Za-z])/, '$1, ');
+}

@@ -145,3 +145,43 @@ export class Subscribers {
     this.listeners.clear();
   }
 }
+
+/**
+ * The names a write touched, collected one account at a time in bounded memory: once they
+ * could no longer fit in MAX_CHANGE_BYTES the collector stops keeping them and the change
+ * is 'all' (as encodeChange would make it anyway).
+ */
+export class ChangeNames {
+  private usernames: string[] = [];
+  private domains: string[] = [];
+  private bytes = ENVELOPE_BYTES;
+  private all: boolean;
+
+  /** With `all` (an import with `replace`) the change is 'all' from the start. */
+  constructor(all = false) {
+    this.all = all;
+  }
+
+  add(username: string, domains: readonly string[]): void {
+    if (this.all) return;
+    // Each name costs at least its encoded text and a comma; repeats are counted too, so
+    // this over-counts, never under-counts.
+    this.bytes += asciiJson(username).length + 1;
+    for (const d of domains) this.bytes += asciiJson(d).length + 1;
+    if (this.bytes > MAX_CHANGE_BYTES) {
+      this.all = true;
+      this.usernames = [];
+      this.domains = [];
+      return;
+    }
+    this.usernames.push(username);
+    this.domains.push(...domains);
+  }
+
+  change(): DirectoryChange {
+    return this.all ? 'all' : { usernames: this.usernames, domains: this.domains };
+  }
+}
+
+/** `{"domains":[],"usernames":[]}`: the encoding around the names. */
+const ENVELOPE_BYTES = asciiJson({ domains: [], usernames: [] }).length;

@@ -65,7 +65,10 @@ export interface ImportReport {
   accounts: { added: number; changed: number; unchanged: number; removed: number };
   /** A domain moved from one account to another counts as `moved`, not as removed and added. */
   domains: { added: number; removed: number; moved: number };
-  /** A stored login whose value changed counts as `changed`. */
+  /**
+   * Stored logins, by address and account: one whose value changed counts as `changed`;
+   * one that moves to another account as removed (from the one) and added (to the other).
+   */
   mailboxes: { added: number; changed: number; removed: number };
   /** What the input held (the accounts, domains and logins now stored for them). */
   written: ImportSummary;

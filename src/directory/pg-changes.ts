@@ -1,5 +1,5 @@
 // The PostgreSQL change feed: LISTEN/NOTIFY on one channel of the directory's database.
-// Writers notify inside their own transaction (PostgresDirectory.importAccounts), so a
+// Writers notify inside their own transaction (PostgresDirectory.importStream, deleteAccount, deleteDomain), so a
 // change is announced if and only if it commits, whatever path wrote it; every instance
 // listens on a connection of its own (not one of the pool's, which are shared and come and
 // go) and hears its own writes and everyone else's. That connection must reach PostgreSQL

@@ -1,12 +1,11 @@
 // The shared directory: one PostgreSQL database that every instance reads, through a pool
 // of connections. Lookups are one indexed query each; an import is one transaction that
-// readers never wait for (see importAccounts).
+// readers never wait for (see importStream).
 import pg from 'pg';
 import type { Account, ImportAccount } from '../model/account.js';
 import { DirectoryError, type Directory, type DirectoryCounts, type DirectoryHit, type ImportOptions, type ImportRecord, type ImportReport, type ImportSummary, type MailboxKey } from './directory.js';
-import { changeOfImport, encodeChange } from './changes.js';
-import { firstConflict, importSummary } from './import-rules.js';
-import { bufferedImport, DryRunRollback } from './import-stream.js';
+import { encodeChange } from './changes.js';
+import { importAccountsVia, runImport, type ImportSession, type RepeatedUsername, type StagedRecord } from './import-stream.js';
 import { applyMigrations, schemaProblem, schemaVersion, type MigrationResult } from './migrations.js';
 import { CHANGE_CHANNEL } from './pg-changes.js';
 import { maskDirectoryUrl, redactDirectoryUrl } from './url.js';
@@ -55,8 +54,6 @@ export const BY_USERNAME_MD5 = `SELECT ${ACCOUNT_COLUMNS_BY_MD5}${NO_DOMAIN_LOGI
 
 /** The advisory lock key that serialises imports ("mailconf" + 1): two at once would judge conflicts on stale owners. */
 const IMPORT_LOCK = '7872306010394431079';
-/** Rows per statement of an import: few round trips, bounded parameter size. */
-const BATCH = 10_000;
 /** Accounts per FETCH when listing them all. */
 const PAGE = 1000;
 
@@ -146,84 +143,36 @@ export class PostgresDirectory implements Directory {
     return this.lookup('mailconf_by_username', BY_USERNAME, username, mailbox);
   }
 
+  async importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary> {
+    return importAccountsVia(this, accounts, options);
+  }
+
   /**
-   * One transaction, as in SQLite. It takes no lock that blocks a reader: DELETE, INSERT
-   * and UPDATE hold ROW EXCLUSIVE on the tables, which conflicts only with SHARE and
-   * stronger modes (CREATE INDEX, LOCK TABLE, most ALTER TABLE), never with the ACCESS
-   * SHARE a SELECT takes; there is no TRUNCATE, which would take ACCESS EXCLUSIVE and make
-   * every lookup wait; and a plain SELECT never waits for row locks. Each reader's statement sees what was committed when it began (MVCC), so
-   * during a `replace` of a million domains every lookup keeps answering from the old
+   * One transaction, as in SQLite, serialised with other imports by IMPORT_LOCK (two at
+   * once would judge conflicts on stale owners); with `dryRun` rolled back. It takes no lock
+   * that blocks a reader: DELETE, INSERT and UPDATE hold ROW EXCLUSIVE on the tables, which
+   * conflicts only with SHARE and stronger modes (CREATE INDEX, LOCK TABLE, most ALTER
+   * TABLE), never with the ACCESS SHARE a SELECT takes; there is no TRUNCATE, which would
+   * take ACCESS EXCLUSIVE and make every lookup wait; and a plain SELECT never waits for
+   * row locks. (The staging tables are TEMP, the session's own: indexing them locks
+   * nothing shared.) Each reader's statement sees what was committed when it began (MVCC),
+   * so during a `replace` of a million domains every lookup keeps answering from the old
    * data, and all of them see the new data from the commit on (PostgreSQL docs,
    * "Concurrency Control": "Explicit Locking" and "Read Committed Isolation Level").
    */
-  async importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary> {
-    return this.writeAccounts(accounts, options);
-  }
-
-  private async writeAccounts(accounts: ImportAccount[], options: { replace: boolean; dryRun?: boolean }): Promise<ImportSummary> {
+  async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+    let report: ImportReport | undefined;
     await this.transaction(async (q) => {
       // An import is operator's work: no lookup-sized limit on its statements.
       await q('SET LOCAL statement_timeout = 0');
       await q('SELECT pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
-      if (options.replace) {
-        await q('DELETE FROM mailboxes');
-        await q('DELETE FROM domains');
-        await q('DELETE FROM accounts');
-      }
-      // One row per username: a username given twice keeps its last fields, as in SQLite.
-      const latest = new Map(accounts.map((a) => [a.username, a]));
-      const ids = new Map<string, string>();
-      for (const batch of chunks([...latest.values()])) {
-        const { rows } = await q<{ id: string; username: string }>(
-          `INSERT INTO accounts (username, created, mail_server)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::integer[])
-           ON CONFLICT (username) DO UPDATE SET created = excluded.created, mail_server = excluded.mail_server
-           RETURNING id, username`,
-          [batch.map((a) => a.username), batch.map((a) => a.created), batch.map((a) => a.mailServer)],
-        );
-        for (const r of rows) ids.set(r.username, r.id);
-      }
-      const owners = new Map<string, string>();
-      if (!options.replace) {
-        for (const batch of chunks([...ids.values()])) {
-          await q('DELETE FROM domains WHERE account_id = ANY($1::bigint[])', [batch]);
-          await q('DELETE FROM mailboxes WHERE account_id = ANY($1::bigint[])', [batch]);
-        }
-        // Whoever still owns one of the imported domains is outside the import.
-        for (const batch of chunks(accounts.flatMap((a) => a.domains))) {
-          const { rows } = await q<{ domain: string; username: string }>(
-            'SELECT d.domain, a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ANY($1::text[])',
-            [batch],
-          );
-          for (const r of rows) owners.set(r.domain, r.username);
-        }
-      }
-      const conflict = firstConflict(accounts, (domain) => owners.get(domain));
-      if (conflict) throw conflict;
-      // Every instance's cache hears of the change at COMMIT, and only if it commits
-      // (PostgreSQL delivers a transaction's notifications then). Sent before the rows, so
-      // nothing written can be committed unannounced, whichever path wrote it.
-      await q('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(changeOfImport(accounts, options))]);
-      const domains = accounts.flatMap((a) => a.domains.map((d) => [d, ids.get(a.username)!] as const));
-      for (const batch of chunks(domains)) {
-        await q('INSERT INTO domains (domain, account_id) SELECT * FROM unnest($1::text[], $2::bigint[])', [
-          batch.map((r) => r[0]),
-          batch.map((r) => r[1]),
-        ]);
-      }
-      // address_md5 is not written here: the database computes it from the address
-      // (migration 2), so no writer, this release's or the one before, can leave it out.
-      const mailboxes = accounts.flatMap((a) => a.mailboxes.map((m) => [m.address, ids.get(a.username)!, m.login] as const));
-      for (const batch of chunks(mailboxes)) {
-        await q('INSERT INTO mailboxes (address, account_id, login) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])', [
-          batch.map((r) => r[0]),
-          batch.map((r) => r[1]),
-          batch.map((r) => r[2]),
-        ]);
-      }
-      if (options.dryRun) throw new DryRunRollback('dry run');
+      await q(STAGING);
+      report = await runImport(records, options, postgresSession(q));
+      if (options.dryRun) throw new DryRun();
+    }).catch((err: unknown) => {
+      if (!(err instanceof DryRun)) throw err;
     });
-    return importSummary(accounts);
+    return report!;
   }
 
   /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
@@ -242,10 +191,6 @@ export class PostgresDirectory implements Directory {
       // A connection whose rollback failed is not given back to the pool.
       client.release(broken);
     }
-  }
-
-  async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
-    return bufferedImport(records, options, (accounts, opts) => this.writeAccounts(accounts, opts));
   }
 
   async getAccount(username: string): Promise<ImportAccount | undefined> {
@@ -373,6 +318,85 @@ function directoryError(what: string, url: string, err: unknown): DirectoryError
   return new DirectoryError(redactDirectoryUrl(`${what}: ${detail}`, url));
 }
 
+/** Rolls a dry run's transaction back. */
+class DryRun extends Error {}
+
+/**
+ * The staging tables of an import (import-stream.ts): the session's own, dropped with its
+ * transaction; names compare as bytes, as the directory's own columns (migrations.ts).
+ */
+const STAGING = `
+CREATE TEMP TABLE import_accounts (ord integer PRIMARY KEY, username text COLLATE "C" NOT NULL UNIQUE, position text NOT NULL,
+  created text NOT NULL, mail_server integer, account_id bigint) ON COMMIT DROP;
+CREATE TEMP TABLE import_domains (ord integer NOT NULL, idx integer NOT NULL, domain text COLLATE "C" NOT NULL, PRIMARY KEY (ord, idx)) ON COMMIT DROP;
+CREATE INDEX ON import_domains (domain, ord, idx);
+CREATE TEMP TABLE import_mailboxes (ord integer NOT NULL, idx integer NOT NULL, address text COLLATE "C" NOT NULL, login text NOT NULL,
+  PRIMARY KEY (ord, idx)) ON COMMIT DROP;
+CREATE INDEX ON import_mailboxes (address, ord, idx);
+`;
+
+/** Staging by batch: one unnest statement per table and batch. */
+function postgresSession(q: Query): ImportSession {
+  return {
+    writesAddressMd5: false,
+    async stage(records: readonly StagedRecord[]): Promise<RepeatedUsername[]> {
+      const repeated: RepeatedUsername[] = [];
+      const first = new Map<string, StagedRecord>();
+      for (const r of records) {
+        const earlier = first.get(r.account.username);
+        if (earlier) repeated.push({ ord: r.ord, position: r.position, username: r.account.username, firstPosition: earlier.position });
+        else first.set(r.account.username, r);
+      }
+      const unique = [...first.values()];
+      const { rows } = await q<{ ord: number }>(
+        `INSERT INTO import_accounts (ord, username, position, created, mail_server)
+         SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::integer[])
+         ON CONFLICT (username) DO NOTHING RETURNING ord`,
+        [unique.map((r) => r.ord), unique.map((r) => r.account.username), unique.map((r) => r.position), unique.map((r) => r.account.created), unique.map((r) => r.account.mailServer)],
+      );
+      const inserted = new Set(rows.map((r) => r.ord));
+      const staged = unique.filter((r) => inserted.has(r.ord));
+      const earlier = unique.filter((r) => !inserted.has(r.ord));
+      if (earlier.length > 0) {
+        const { rows: firsts } = await q<{ username: string; position: string }>('SELECT username, position FROM import_accounts WHERE username = ANY($1::text[])', [
+          earlier.map((r) => r.account.username),
+        ]);
+        const at = new Map(firsts.map((f) => [f.username, f.position]));
+        for (const r of earlier) repeated.push({ ord: r.ord, position: r.position, username: r.account.username, firstPosition: at.get(r.account.username)! });
+      }
+      const domains = staged.flatMap((r) => r.account.domains.map((d, i) => [r.ord, i, d] as const));
+      if (domains.length > 0) {
+        await q('INSERT INTO import_domains (ord, idx, domain) SELECT * FROM unnest($1::integer[], $2::integer[], $3::text[])', [
+          domains.map((d) => d[0]),
+          domains.map((d) => d[1]),
+          domains.map((d) => d[2]),
+        ]);
+      }
+      const mailboxes = staged.flatMap((r) => r.account.mailboxes.map((m, i) => [r.ord, i, m.address, m.login] as const));
+      if (mailboxes.length > 0) {
+        await q('INSERT INTO import_mailboxes (ord, idx, address, login) SELECT * FROM unnest($1::integer[], $2::integer[], $3::text[], $4::text[])', [
+          mailboxes.map((m) => m[0]),
+          mailboxes.map((m) => m[1]),
+          mailboxes.map((m) => m[2]),
+          mailboxes.map((m) => m[3]),
+        ]);
+      }
+      return repeated;
+    },
+    async query<R extends object>(sql: string): Promise<R[]> {
+      return (await q<R & pg.QueryResultRow>(sql)).rows;
+    },
+    async analyze() {
+      // Temporary tables are never analysed by autovacuum: without statistics the planner
+      // would guess a few rows and join a million by nested loops.
+      await q('ANALYZE import_accounts, import_domains, import_mailboxes');
+    },
+    async announce(change) {
+      await q('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, encodeChange(change)]);
+    },
+  };
+}
+
 /** One account with its domains and logins, sorted; `lock` holds its row until the transaction ends. */
 async function readAccount(q: Query, username: string, lock = false): Promise<ImportAccount | undefined> {
   const { rows } = await q<Account & { id: string }>(
@@ -386,8 +410,3 @@ async function readAccount(q: Query, username: string, lock = false): Promise<Im
   return { username: a.username, created: a.created, mailServer: a.mailServer, domains: domains.rows.map((r) => r.domain), mailboxes: mailboxes.rows };
 }
 
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
-  return out;
-}

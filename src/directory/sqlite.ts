@@ -6,8 +6,7 @@ import Database from 'better-sqlite3';
 import type { Account, ImportAccount } from '../model/account.js';
 import { addressMd5 } from '../model/address.js';
 import type { Directory, DirectoryCounts, DirectoryHit, ImportOptions, ImportRecord, ImportReport, ImportSummary, MailboxKey } from './directory.js';
-import { firstConflict, importSummary } from './import-rules.js';
-import { bufferedImport, DryRunRollback } from './import-stream.js';
+import { buffered, importAccountsVia, runImport, type ImportSession, type RepeatedUsername, type StagedRecord } from './import-stream.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -261,8 +260,8 @@ export class SqliteDirectory implements Directory {
   /**
    * A lookup, remembered until the data changes: asking SQLite whether anything was
    * committed since (data_version, one read of the WAL index) costs half of the query it
-   * saves. Our own writes do not change data_version for this connection: `importAccounts`
-   * forgets the answers itself. The hits are frozen, as they are shared between callers.
+   * saves. Our own writes do not change data_version for this connection: the writes forget
+   * the answers themselves. The hits are frozen, as they are shared between callers.
    */
   private lookup(kind: 'd' | 'u', name: string, mailbox: MailboxKey | undefined, query: (c: Connection) => HitRow | undefined): DirectoryHit | undefined {
     return this.use((c) => {
@@ -284,60 +283,38 @@ export class SqliteDirectory implements Directory {
   }
 
   async importAccounts(accounts: ImportAccount[], options: { replace: boolean }): Promise<ImportSummary> {
-    return this.use((c) => {
+    return importAccountsVia(this, accounts, options);
+  }
+
+  /**
+   * One IMMEDIATE transaction (a second import waits up to busy_timeout, then fails busy).
+   * On a file it runs on a connection of its own, opened for the import and closed after:
+   * the import awaits its source between records, and the serving connection, whose
+   * lookups run meanwhile, must never see its uncommitted rows (WAL readers see the last
+   * commit). The serving connection notices the commit by its data_version (another
+   * connection's commit changes it) and forgets its answers; they are forgotten here too.
+   * ':memory:' (tests only) has one connection: the source is read whole first, then
+   * written on it with no I/O awaited between the statements.
+   */
+  async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+    if (this.path === ':memory:') {
+      const source = await buffered(records);
+      const c = this.current();
       try {
-        return this.write(c.db, accounts, options);
+        return await importOn(c.db, source, options);
       } finally {
         c.answers.clear();
       }
-    });
-  }
-
-  private write(db: Database.Database, accounts: ImportAccount[], options: { replace: boolean; dryRun?: boolean }): ImportSummary {
-    const upsert = db.prepare<[string, string, number | null], { id: number }>(
-      `INSERT INTO accounts (username, created, mail_server) VALUES (?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET created = excluded.created, mail_server = excluded.mail_server
-       RETURNING id`,
-    );
-    const clearDomains = db.prepare('DELETE FROM domains WHERE account_id = ?');
-    const clearMailboxes = db.prepare('DELETE FROM mailboxes WHERE account_id = ?');
-    const owner = db.prepare<[string], { username: string }>(
-      'SELECT a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ?',
-    );
-    const addDomain = db.prepare('INSERT INTO domains (domain, account_id) VALUES (?, ?)');
-    const addMailbox = db.prepare('INSERT INTO mailboxes (address, account_id, login, address_md5) VALUES (?, ?, ?, ?)');
-
-    const write = db.transaction(() => {
-      if (options.replace) db.exec('DELETE FROM mailboxes; DELETE FROM domains; DELETE FROM accounts;');
-      const ids = accounts.map((a) => {
-        const id = upsert.get(a.username, a.created, a.mailServer)!.id;
-        clearDomains.run(id);
-        clearMailboxes.run(id);
-        return id;
-      });
-      // Checked before any domain is written: the owners left are all outside the import.
-      const conflict = firstConflict(accounts, (domain) => owner.get(domain)?.username);
-      if (conflict) throw conflict;
-      accounts.forEach((a, i) => {
-        for (const domain of a.domains) addDomain.run(domain, ids[i]);
-        for (const m of a.mailboxes) addMailbox.run(m.address, ids[i], m.login, addressMd5(m.address));
-      });
-      if (options.dryRun) throw new DryRunRollback('dry run');
-      return importSummary(accounts);
-    });
-    return write.immediate();
-  }
-
-  async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
-    return bufferedImport(records, options, async (accounts, opts) =>
-      this.use((c) => {
-        try {
-          return this.write(c.db, accounts, opts);
-        } finally {
-          c.answers.clear();
-        }
-      }),
-    );
+    }
+    this.current(); // refuses when closed, reopens a dropped serving connection
+    const db = new Database(this.path, { fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      return await importOn(db, records, options);
+    } finally {
+      db.close();
+      if (this.conn) this.conn.answers.clear();
+    }
   }
 
   async getAccount(username: string): Promise<ImportAccount | undefined> {
@@ -445,6 +422,69 @@ function upgradeSchema(db: Database.Database): void {
     db.exec('UPDATE mailboxes SET address_md5 = mailconf_address_md5(address) WHERE address_md5 IS NULL');
     db.exec(MD5_INDEX);
   }).immediate();
+}
+
+/** The staging tables of an import (import-stream.ts), in the connection's temp schema. */
+const STAGING = `
+CREATE TEMP TABLE import_accounts (ord INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, position TEXT NOT NULL,
+  created TEXT NOT NULL, mail_server INTEGER, account_id INTEGER);
+CREATE TEMP TABLE import_domains (ord INTEGER NOT NULL, idx INTEGER NOT NULL, domain TEXT NOT NULL, PRIMARY KEY (ord, idx)) WITHOUT ROWID;
+CREATE INDEX temp.import_domains_by_domain ON import_domains (domain, ord, idx);
+CREATE TEMP TABLE import_mailboxes (ord INTEGER NOT NULL, idx INTEGER NOT NULL, address TEXT NOT NULL, login TEXT NOT NULL,
+  PRIMARY KEY (ord, idx)) WITHOUT ROWID;
+CREATE INDEX temp.import_mailboxes_by_address ON import_mailboxes (address, ord, idx);
+`;
+const DROP_STAGING = 'DROP TABLE IF EXISTS temp.import_accounts; DROP TABLE IF EXISTS temp.import_domains; DROP TABLE IF EXISTS temp.import_mailboxes;';
+
+/**
+ * runImport in one IMMEDIATE transaction on `db`: committed when it succeeds, rolled back
+ * when it throws or is dry. The staging tables live in the temp schema, on disk (this
+ * build's default temp store is a file), and are dropped before the transaction ends.
+ */
+async function importOn(db: Database.Database, records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+  db.pragma('foreign_keys = ON');
+  db.function('mailconf_address_md5', { deterministic: true }, (address: unknown) => addressMd5(String(address)));
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(STAGING);
+    const report = await runImport(records, options, sqliteSession(db));
+    db.exec(DROP_STAGING);
+    db.exec(options.dryRun ? 'ROLLBACK' : 'COMMIT');
+    return report;
+  } catch (err) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function sqliteSession(db: Database.Database): ImportSession {
+  const addAccount = db.prepare('INSERT INTO import_accounts (ord, username, position, created, mail_server) VALUES (?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING');
+  const firstPosition = db.prepare<[string], string>('SELECT position FROM import_accounts WHERE username = ?').pluck();
+  const addDomain = db.prepare('INSERT INTO import_domains (ord, idx, domain) VALUES (?, ?, ?)');
+  const addMailbox = db.prepare('INSERT INTO import_mailboxes (ord, idx, address, login) VALUES (?, ?, ?, ?)');
+  return {
+    writesAddressMd5: true,
+    async stage(records: readonly StagedRecord[]): Promise<RepeatedUsername[]> {
+      const repeated: RepeatedUsername[] = [];
+      for (const { ord, position, account: a } of records) {
+        if (addAccount.run(ord, a.username, position, a.created, a.mailServer).changes === 0) {
+          repeated.push({ ord, position, username: a.username, firstPosition: firstPosition.get(a.username)! });
+          continue;
+        }
+        a.domains.forEach((d, i) => addDomain.run(ord, i, d));
+        a.mailboxes.forEach((m, i) => addMailbox.run(ord, i, m.address, m.login));
+      }
+      return repeated;
+    },
+    async query<R extends object>(sql: string): Promise<R[]> {
+      const statement = db.prepare(sql);
+      if (statement.reader) return statement.all() as R[];
+      statement.run();
+      return [];
+    },
+    async analyze() {},
+    async announce() {},
+  };
 }
 
 interface ExportRow extends Account {

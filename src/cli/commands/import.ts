@@ -4,13 +4,28 @@
 // problem and none conflicts with another or with the directory.
 import { existsSync, rmSync } from 'node:fs';
 import { FORMATS } from '../../accounts/formats/index.js';
-import { MAX_PROBLEMS, validatedRecords } from '../../accounts/records.js';
-import { ImportRejectedError, type ImportReport } from '../../directory/directory.js';
+import { MAX_PROBLEMS, readerPosition, validatedRecords } from '../../accounts/records.js';
+import { ImportRejectedError, type ImportRecord, type ImportReport } from '../../directory/directory.js';
 import { parseDirectoryUrl } from '../../directory/url.js';
 import { formatFor, openInput } from '../accounts-io.js';
 import { withDirectory, type Command } from '../context.js';
 import { accountsText, EXIT_OK, Failure, oneLine, plural } from '../errors.js';
 import { counted, readProgress } from '../progress.js';
+
+/**
+ * `records`, refusing (after the last one) an input without any account when it is to
+ * replace the directory: a nightly export that failed and wrote nothing must not empty it.
+ */
+async function* notEmptyForReplace(records: AsyncIterable<ImportRecord>, replace: boolean): AsyncGenerator<ImportRecord> {
+  let count = 0;
+  for await (const record of records) {
+    count++;
+    yield record;
+  }
+  if (replace && count === 0) {
+    throw new ImportRejectedError([{ position: '(input)', reason: 'no accounts: with --replace this would empty the directory' }]);
+  }
+}
 
 /** What the import changed (or would), in words. */
 function reportLines(report: ImportReport, description: string, replace: boolean): string[] {
@@ -38,7 +53,9 @@ export const importCommand: Command = {
     'matched by username and updated; with --replace the input becomes',
     'the whole directory. An account that gives no mail host is refused',
     'unless --allow-data-errors; --dry-run only reports what would',
-    'change. A missing directory is created (empty).',
+    'change. A missing directory is created (empty). CSV has the header',
+    'username,created,mailServer,domain,mailbox,login and one row per',
+    "domain or mailbox login, an account's rows adjacent.",
   ],
 
   async run(inv, ctx) {
@@ -51,7 +68,8 @@ export const importCommand: Command = {
     let written = false;
     try {
       const { report, description } = await withDirectory(ctx, 'create-empty', async (directory) => {
-        const records = validatedRecords(counted(FORMATS[format].read(input.stream), progress), ctx.profile, { allowDataErrors: inv.allowDataErrors });
+        const read = counted(FORMATS[format].read(input.stream), progress);
+        const records = notEmptyForReplace(validatedRecords(read, ctx.profile, { allowDataErrors: inv.allowDataErrors }), inv.replace);
         return { report: await directory.importStream(records, { replace: inv.replace, dryRun: inv.dryRun }), description: directory.description };
       });
       written = !report.dryRun;
@@ -61,7 +79,7 @@ export const importCommand: Command = {
     } catch (err) {
       progress.done();
       if (!(err instanceof ImportRejectedError)) throw err;
-      for (const p of err.problems) ctx.io.stderr(`${input.name}: ${p.position}: ${oneLine(p.reason)}\n`);
+      for (const p of err.problems) ctx.io.stderr(`${input.name}: ${readerPosition(p.position)}: ${oneLine(p.reason)}\n`);
       const count = err.problems.length >= MAX_PROBLEMS ? `at least ${err.problems.length} problems` : plural(err.problems.length, 'problem');
       throw new Failure(`${input.name}: ${count}, nothing imported`);
     } finally {
