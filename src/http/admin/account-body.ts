@@ -7,10 +7,13 @@ import type { ImportProblem } from '../../directory/directory.js';
 import type { ImportAccount } from '../../model/account.js';
 import type { ProviderProfile } from '../../policy/provider-profile.js';
 import { EMPTY } from './json-body.js';
-import { jsonPointer } from './pointer.js';
+import { jsonPointer, pointerFromJsonPath } from './pointer.js';
 import { AdminProblem, problemAnswer, problemCount } from './problem.js';
 
-/** The account's problems, each at its JSON Pointer into the body (`` for the whole of it), as a 422. */
+/**
+ * The account's problems, each at its JSON Pointer into the body (`` for the whole of it),
+ * as a 422: the validator's positions are pointers already (the record's `fieldPosition`).
+ */
 export const invalidAccount = (problems: readonly ImportProblem[]) =>
   new AdminProblem(
     problemAnswer(422, `${problemCount(problems.length)} in the account, nothing written`, {
@@ -30,3 +33,10 @@ export function accountFromBody(body: unknown, pathUsername: string, profile: Pr
   if (!checked.ok) throw invalidAccount(checked.problems);
   return checked.account;
 }
+
+/**
+ * The directory's refusal of the account (a domain another account holds) as a 422: its
+ * positions are the record's (``) with a JSON path appended (`.domains[0]`).
+ */
+export const refusedAccount = (problems: readonly ImportProblem[]) =>
+  invalidAccount(problems.map((p) => ({ position: pointerFromJsonPath(p.position), reason: p.reason })));

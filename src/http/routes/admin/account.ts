@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ImportRejectedError, type ImportRecord } from '../../../directory/directory.js';
 import { ADMIN_ACCOUNT_PATH, ADMIN_PREFIX } from '../../../links.js';
-import { accountFromBody, invalidAccount } from '../../admin/account-body.js';
+import { accountFromBody, refusedAccount } from '../../admin/account-body.js';
 import type { AdminContext } from '../../admin/context.js';
 import { directoryCall } from '../../admin/directory-call.js';
 import { flagSchema, queryFlag } from '../../admin/flags.js';
@@ -99,7 +99,7 @@ export async function adminAccountRoutes(app: FastifyInstance, ctx: AdminContext
         report = await directoryCall(request, () => ctx.directory.importStream(only({ position: '', account }), { replace: false }));
       } catch (err) {
         // The directory's refusals (a domain another account holds) are about this body.
-        if (err instanceof ImportRejectedError) throw invalidAccount(err.problems);
+        if (err instanceof ImportRejectedError) throw refusedAccount(err.problems);
         throw err;
       }
       const created = report.accounts.added > 0;

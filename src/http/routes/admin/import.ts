@@ -5,8 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { readNdjsonAccounts } from '../../../accounts/formats/ndjson.js';
-import { validatedRecords } from '../../../accounts/records.js';
-import { ImportRejectedError, type ImportRecord } from '../../../directory/directory.js';
+import { notEmptyForReplace, validatedRecords } from '../../../accounts/records.js';
 import { ADMIN_IMPORT_PATH } from '../../../links.js';
 import type { AdminContext } from '../../admin/context.js';
 import { directoryCall } from '../../admin/directory-call.js';
@@ -18,18 +17,8 @@ import { refuseOtherMethods } from '../../send.js';
 
 const NO_BODY = new AdminProblem(problemAnswer(400, 'The body is empty: send the accounts as NDJSON, one a line'));
 
-/**
- * `records`, refused as a whole when a replace would be given none: an empty body must
- * not empty the directory.
- */
-async function* notEmptyForReplace(records: AsyncIterable<ImportRecord>, replace: boolean): AsyncGenerator<ImportRecord> {
-  let count = 0;
-  for await (const record of records) {
-    count++;
-    yield record;
-  }
-  if (replace && count === 0) throw new ImportRejectedError([{ position: '(body)', reason: 'no accounts: a replace with none would remove every account' }]);
-}
+/** A body without accounts, refused with ?replace=true: a failed export must not empty the directory. */
+const EMPTY_REPLACE = { position: '(body)', reason: 'no accounts: with replace=true this would empty the directory' };
 
 export async function adminImportRoutes(app: FastifyInstance, ctx: AdminContext): Promise<void> {
   const max = ctx.settings.importMaxBytes;
@@ -71,7 +60,7 @@ export async function adminImportRoutes(app: FastifyInstance, ctx: AdminContext)
       checkBodyHeaders(request.headers, max);
       if (request.body === undefined) throw NO_BODY;
       const records = validatedRecords(readNdjsonAccounts(boundedBody(request.body, max)), ctx.profile, { allowDataErrors });
-      const report = await directoryCall(request, () => ctx.directory.importStream(notEmptyForReplace(records, replace), { replace, dryRun }));
+      const report = await directoryCall(request, () => ctx.directory.importStream(notEmptyForReplace(records, replace, EMPTY_REPLACE), { replace, dryRun }));
       if (!dryRun) {
         ctx.metrics.adminChange('import');
         const { accounts, domains } = report;
