@@ -220,7 +220,7 @@ for (const [backend, open] of BACKENDS) {
     const { app } = await open(t);
     const bad = await importBatch(
       app,
-      ndjson({ username: 'fine', created: '2021-01-01', domains: ['fine.example'] }, { username: 'worse', created: 'x' }) + '{nope\n\n' + ndjson({ username: 'fine', created: '2021-01-01' }),
+      ndjson({ username: 'fine', created: '2021-01-01', domains: ['fine.example'] }, { username: 'worse', created: 'x' }) + '{nope\n\n' + ndjson({ username: 'other', created: '2021-01-01' }),
     );
     t.equal(bad.statusCode, 422);
     t.equal(bad.headers['content-type'], PROBLEM);
@@ -229,10 +229,22 @@ for (const [backend, open] of BACKENDS) {
       { position: 'line 2, created', detail: '"x" is not a real YYYY-MM-DD date or RFC 3339 timestamp' },
       { position: 'line 3, column 3', detail: 'not valid JSON: unexpected "o"' },
     ]);
-    t.equal(body.errors.length, 3, 'and the username given twice');
-    t.match(body.errors[2], { position: /^line 5/ });
-    t.equal(body.detail, '3 problems in the import, nothing written');
+    t.equal(body.errors.length, 2, 'the syntax and the data: the directory is not asked');
+    t.equal(body.detail, '2 problems in the import, nothing written');
     t.equal((await adminInject(app, { url: '/admin/accounts/fine' })).statusCode, 404, 'the valid line was not written either');
+
+    const conflicts = await importBatch(
+      app,
+      ndjson(
+        { username: 'fine', created: '2021-01-01', domains: ['fine.example', 'newbie.example'] },
+        { username: 'fine', created: '2021-01-01' },
+      ),
+    );
+    t.equal(conflicts.statusCode, 422);
+    t.same(conflicts.json().errors, [
+      { position: 'line 1, domains[1]', detail: 'domain newbie.example of account fine already belongs to account newbie' },
+      { position: 'line 2, username', detail: 'username fine is already given at line 1' },
+    ], "the directory's refusals, at their lines as the readers name them");
 
     const many = await importBatch(app, '{\n'.repeat(150));
     t.equal(many.json().detail, 'at least 100 problems in the import, nothing written', 'past 100 problems the body is not read further');

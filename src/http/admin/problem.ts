@@ -4,7 +4,7 @@
 // stream (`line 7`). The type is always `about:blank` (RFC 9457 section 4.2.1): the status
 // says what kind of problem it is, and the title is then the status's phrase (RFC 9110's).
 import { STATUS_CODES } from 'node:http';
-import { MAX_PROBLEMS } from '../../accounts/records.js';
+import { MAX_PROBLEMS, readerPosition } from '../../accounts/records.js';
 import type { Answer } from '../../dialects/answer.js';
 import type { ImportProblem } from '../../directory/directory.js';
 
@@ -54,7 +54,8 @@ export const problemCount = (n: number) => `${n} problem${n === 1 ? '' : 's'}`;
 export function importProblems(problems: readonly ImportProblem[], what: string): Answer {
   const count = problems.length >= MAX_PROBLEMS ? `at least ${problemCount(problems.length)}` : problemCount(problems.length);
   return problemAnswer(422, `${count} ${what}, nothing written`, {
-    errors: problems.map((p) => ({ position: p.position, detail: p.reason })),
+    // The directory's positions (`line 4.domains[0]`) as the readers write them (`line 4, domains[0]`), as the CLI prints them.
+    errors: problems.map((p) => ({ position: readerPosition(p.position), detail: p.reason })),
   });
 }
 
