@@ -177,6 +177,23 @@ t.test('wrong methods are 405 problems with Allow, after authentication', async 
   }
 });
 
+t.test('any other path under /admin/ is a problem 404 past the gate, the plain 404 before it', async (t) => {
+  const { app } = await testApp(t, { env: ADMIN_ENV });
+  for (const [method, url] of [
+    ['GET', '/admin/'],
+    ['GET', '/admin/accounts'],
+    ['POST', '/admin/nothing-here'],
+    ['GET', '/admin/accounts/newbie/domains'],
+  ] as const) {
+    const res = await adminInject(app, { method, url, headers: { 'content-type': 'text/plain' }, payload: method === 'POST' ? 'x' : undefined });
+    t.equal(res.statusCode, 404, `${method} ${url}`);
+    t.same(res.json(), problem(404, 'Not Found', 'There is no such admin path: /admin/openapi.json lists them'));
+    t.equal((await app.inject({ method, url })).statusCode, 401, 'without a token: 401 first');
+    const customer = await adminInject(app, { method, url, headers: { host: 'autoconfig.newbie.example' } });
+    t.equal(customer.body, 'Not found\n', "on a customer's name: the plain 404");
+  }
+});
+
 t.test('/admin/openapi.json: an OpenAPI 3 description of every admin route, behind the same gate', async (t) => {
   const { app } = await testApp(t, { env: ADMIN_ENV });
   t.equal((await app.inject({ url: '/admin/openapi.json' })).statusCode, 401);

@@ -8,6 +8,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ImportRejectedError } from '../../directory/directory.js';
+import { ADMIN_PREFIX } from '../../links.js';
 import type { AppContext } from '../context.js';
 import { adminAccountRoutes } from '../routes/admin/account.js';
 import { adminExportRoutes } from '../routes/admin/export.js';
@@ -25,6 +26,8 @@ declare module 'fastify' {
     adminAccepts?: string;
   }
 }
+
+const NO_SUCH_PATH = problemAnswer(404, 'There is no such admin path: /admin/openapi.json lists them');
 
 /** Every admin endpoint; a new one is one more line here. */
 const ADMIN_ROUTES = [adminAccountRoutes, adminImportRoutes, adminExportRoutes, adminOpenapiRoutes] as const;
@@ -89,5 +92,15 @@ export async function adminApi(app: FastifyInstance, ctx: AppContext): Promise<v
     scope.addHook('onRequest', gate.hook);
     // Each in a scope of its own: a route's body parsers are its own.
     for (const routes of ADMIN_ROUTES) await scope.register(async (route) => routes(route, admin));
+    // Any other path under /admin/, past the gate: a problem too (the gate answers the plain
+    // 404 on a customer's name before this is reached). Answered before any body is read,
+    // so no Content-Type makes it a 415.
+    scope.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+      url: `${ADMIN_PREFIX}/*`,
+      schema: { hide: true },
+      onRequest: async (_request, reply) => sendAnswer(reply, NO_SUCH_PATH),
+      handler: async () => undefined,
+    });
   });
 }
