@@ -68,7 +68,7 @@ export function adminGate(config: Config, admin: AdminApiSettings, countAdmin: (
     if (credentials.kind === 'malformed') return sendAnswer(reply, MALFORMED);
     const holder = tokens.holderOf(credentials.token);
     if (holder === undefined) {
-      request.log.warn({ admin: null }, 'admin API: a request with an unknown bearer token was refused');
+      request.log.warn('admin API: refused a request with an unknown bearer token');
       return sendAnswer(reply, WRONG_TOKEN);
     }
     request.adminHolder = holder;
