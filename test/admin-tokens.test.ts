@@ -27,7 +27,7 @@ t.test('without a token the admin API is off; with one it is on, with its limits
   t.equal(configFromEnv({ ADMIN_TOKEN: '' }).admin, undefined, 'an empty value is unset');
   t.same(configFromEnv({ ADMIN_TOKEN: TOKEN }).admin, {
     tokens: [{ name: 'ADMIN_TOKEN', token: TOKEN }],
-    rateLimitMax: 60,
+    rateLimitMax: 300,
     importMaxBytes: 256 * 1024 * 1024,
   });
   const admin = configFromEnv({ ADMIN_TOKEN: TOKEN, ADMIN_RATE_LIMIT_MAX: '5', ADMIN_IMPORT_MAX_SIZE: '2 kb' }).admin!;

@@ -276,7 +276,7 @@ function adminApiSettings(read: Read, problems: Problems): AdminApiSettings | un
   const fromValue = value === undefined ? undefined : problems.check(undefined, () => adminTokenFromValue(value));
   const fromFile = file === undefined ? [] : problems.check([], () => readAdminTokensFile(file));
   const tokens = problems.check([], () => combinedAdminTokens(fromValue, fromFile));
-  const rateLimitMax = problems.check(60, () => integer(read, 'ADMIN_RATE_LIMIT_MAX', 60, 1, 1_000_000));
+  const rateLimitMax = problems.check(300, () => integer(read, 'ADMIN_RATE_LIMIT_MAX', 300, 1, 1_000_000));
   const importMaxBytes = problems.check(0, () => parseSize(read('ADMIN_IMPORT_MAX_SIZE'), 'ADMIN_IMPORT_MAX_SIZE', '256 MB', 16 * 1024 ** 3));
   return tokens.length === 0 ? undefined : { tokens, rateLimitMax, importMaxBytes };
 }

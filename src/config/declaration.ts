@@ -209,9 +209,10 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   },
   {
     name: 'ADMIN_RATE_LIMIT_MAX',
-    default: '60',
+    default: '300',
     meaning:
-      "admin API requests per client per `RATE_LIMIT_WINDOW`, counted apart from the customers' `RATE_LIMIT_MAX` (refused authentications count; `RATE_LIMIT_ALLOW` does not apply); then `429`.",
+      "admin API requests per client per `RATE_LIMIT_WINDOW`, counted apart from the customers' `RATE_LIMIT_MAX` (refused authentications count; `RATE_LIMIT_ALLOW` does not apply); then `429`. " +
+      'Enough for one change at a time as it happens; a batch goes in one `POST /admin/import`.',
   },
   {
     name: 'ADMIN_IMPORT_MAX_SIZE',
