@@ -4,7 +4,9 @@
 // database on MAILCONF_TEST_POSTGRES, else the local server), each in a child process of
 // its own. Reports the wall time of the import and the child's peak RSS (VmHWM from
 // /proc/self/status), beside a bare node process's, so the import's own share shows. A
-// benchmark, not a test: nothing is asserted. Everything it made is removed at the end.
+// benchmark, not a test: nothing is asserted. BENCH_NODE_FLAGS passes node flags to the
+// import children (V8 grows its young generation under a high allocation rate: a flag
+// such as --max-semi-space-size=2 bounds that share). Everything it made is removed at the end.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,8 +38,11 @@ async function child(url) {
   console.log(JSON.stringify({ seconds: Number(seconds.toFixed(1)), openedMb, peakMb: Number((peakKb() / 1024).toFixed(1)), report }));
 }
 
+/** Node flags for the import children (e.g. BENCH_NODE_FLAGS=--max-semi-space-size=2). */
+const CHILD_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 function run(args) {
-  const res = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_ACCOUNTS: String(N) } });
+  const res = spawnSync(process.execPath, [...CHILD_FLAGS, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_ACCOUNTS: String(N) } });
   if (res.status !== 0) throw new Error(`child failed: ${args.join(' ')}`);
   return JSON.parse(res.stdout.trim().split('\n').at(-1));
 }

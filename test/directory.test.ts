@@ -285,13 +285,20 @@ t.test("a streaming import runs on its own connection: the serving connection's 
   t.equal(await serving.findByDomain('carol.example'), undefined);
   await serving.importStream((async function* () { yield { position: 'line 1', account: account('carol', ['carol.example']) }; })(), { replace: false });
   t.equal((await serving.findByDomain('carol.example'))?.account.username, 'carol');
-  // A second import waits for the first (IMMEDIATE), it does not interleave.
+  // Writes of this directory made while its import is open wait for it, without blocking the process.
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const first = serving.importStream((async function* () { await gate; yield { position: 'line 1', account: account('dave', ['dave.example']) }; })(), { replace: false });
+  const first = serving.importStream((async function* () { yield { position: 'line 1', account: account('dave', ['dave.example']) }; await gate; })(), { replace: false });
+  const deleted = serving.deleteAccount('carol');
+  const second = serving.importStream((async function* () { yield { position: 'line 1', account: account('erin', ['erin.example']) }; })(), { replace: false });
   await new Promise((r) => setTimeout(r, 20));
   t.equal(await serving.findByDomain('dave.example'), undefined, 'lookups go on while an import is open');
+  t.equal((await serving.findByDomain('carol.example'))?.account.username, 'carol', 'the delete waits');
   release();
   t.same((await first).written, { accounts: 1, domains: 1, mailboxes: 0 });
+  t.equal((await deleted)?.username, 'carol');
+  t.same((await second).written, { accounts: 1, domains: 1, mailboxes: 0 });
   t.equal((await serving.findByDomain('dave.example'))?.account.username, 'dave');
+  t.equal(await serving.findByDomain('carol.example'), undefined);
+  t.equal((await serving.findByDomain('erin.example'))?.account.username, 'erin');
 });

@@ -110,10 +110,10 @@ export async function runImport(records: AsyncIterable<ImportRecord>, options: I
   // Every instance's cache hears of the change at COMMIT, and only if it commits; sent
   // before the rows, so nothing written can be committed unannounced.
   if (!report.dryRun) await session.announce(names.change());
-  for (const sql of writeStatements(options.replace, session.writesAddressMd5)) {
-    await session.query(sql);
-    if (sql.startsWith('UPDATE import_accounts')) await session.analyze();
-  }
+  const { accounts, keys } = writeStatements(options.replace, session.writesAddressMd5);
+  for (const sql of accounts) await session.query(sql);
+  await session.analyze(); // the ids are in
+  for (const sql of keys) await session.query(sql);
   return report;
 }
 
@@ -209,21 +209,23 @@ async function countReport(session: ImportSession, options: ImportOptions, writt
 }
 
 /**
- * The writes, in order: the accounts (unchanged rows untouched, ids kept), their ids into
- * the staging table, with `replace` the accounts not named (their domains and logins go by
+ * The writes, in order: the accounts (unchanged rows untouched, ids kept) and their ids
+ * into the staging table; then with `replace` the accounts not named (their domains and logins go by
  * cascade), the keys the named accounts lost, changed logins, then the new keys. No
  * statement takes more than ROW EXCLUSIVE (see postgres.ts importStream).
  */
-function writeStatements(replace: boolean, writesAddressMd5: boolean): string[] {
+function writeStatements(replace: boolean, writesAddressMd5: boolean): { accounts: string[]; keys: string[] } {
   const stagedOfAccount = (staged: string, alias: string, key: string, stored: string) =>
     `SELECT 1 FROM ${staged} ${alias} JOIN import_accounts sa ON sa.ord = ${alias}.ord WHERE ${alias}.${key} = ${stored}.${key} AND sa.account_id = ${stored}.account_id`;
-  return [
+  const accounts = [
     `INSERT INTO accounts (username, created, mail_server)
      SELECT username, created, mail_server FROM import_accounts WHERE TRUE ORDER BY ord
      ON CONFLICT (username) DO UPDATE SET created = excluded.created, mail_server = excluded.mail_server
      WHERE accounts.created IS DISTINCT FROM excluded.created OR accounts.mail_server IS DISTINCT FROM excluded.mail_server`,
     'UPDATE import_accounts SET account_id = (SELECT a.id FROM accounts a WHERE a.username = import_accounts.username)',
     'CREATE INDEX import_accounts_by_id ON import_accounts (account_id)',
+  ];
+  const keys = [
     ...(replace ? ['DELETE FROM accounts WHERE NOT EXISTS (SELECT 1 FROM import_accounts sa WHERE sa.account_id = accounts.id)'] : []),
     `DELETE FROM domains WHERE account_id IN (SELECT account_id FROM import_accounts)
        AND NOT EXISTS (${stagedOfAccount('import_domains', 'sd', 'domain', 'domains')})`,
@@ -240,6 +242,7 @@ function writeStatements(replace: boolean, writesAddressMd5: boolean): string[] 
      FROM import_mailboxes sm JOIN import_accounts sa ON sa.ord = sm.ord
      WHERE NOT EXISTS (SELECT 1 FROM mailboxes m WHERE m.address = sm.address) ORDER BY sm.ord, sm.idx`,
   ];
+  return { accounts, keys };
 }
 
 /** The records of `accounts`, positioned as a JSON file's: `accounts[i]`. */

@@ -230,13 +230,7 @@ export class PostgresDirectory implements Directory {
    * REPEATABLE READ READ ONLY transaction, a page at a time; leaving early closes it.
    */
   async *exportAccounts(): AsyncIterable<ImportAccount> {
-    yield* this.cursor<ImportAccount>(
-      `SELECT a.username, a.created, a.mail_server AS "mailServer",
-         coalesce((SELECT array_agg(d.domain ORDER BY d.domain) FROM domains d WHERE d.account_id = a.id), '{}') AS domains,
-         coalesce((SELECT json_agg(json_build_object('address', m.address, 'login', m.login) ORDER BY m.address)
-           FROM mailboxes m WHERE m.account_id = a.id), '[]') AS mailboxes
-       FROM accounts a ORDER BY a.username`,
-    );
+    yield* this.cursor<ImportAccount>(`${WHOLE_ACCOUNTS} ORDER BY a.username`);
   }
 
   /**
@@ -397,16 +391,17 @@ function postgresSession(q: Query): ImportSession {
   };
 }
 
+/** Accounts with their domains and logins (sorted) as one row each: one statement, one snapshot. */
+const WHOLE_ACCOUNTS = `SELECT a.username, a.created, a.mail_server AS "mailServer",
+  coalesce((SELECT array_agg(d.domain ORDER BY d.domain) FROM domains d WHERE d.account_id = a.id), '{}') AS domains,
+  coalesce((SELECT json_agg(json_build_object('address', m.address, 'login', m.login) ORDER BY m.address)
+    FROM mailboxes m WHERE m.account_id = a.id), '[]') AS mailboxes
+FROM accounts a`;
+
 /** One account with its domains and logins, sorted; `lock` holds its row until the transaction ends. */
 async function readAccount(q: Query, username: string, lock = false): Promise<ImportAccount | undefined> {
-  const { rows } = await q<Account & { id: string }>(
-    `SELECT id, username, created, mail_server AS "mailServer" FROM accounts WHERE username = $1${lock ? ' FOR UPDATE' : ''}`,
-    [username],
-  );
-  const a = rows[0];
-  if (!a) return undefined;
-  const domains = await q<{ domain: string }>('SELECT domain FROM domains WHERE account_id = $1 ORDER BY domain', [a.id]);
-  const mailboxes = await q<{ address: string; login: string }>('SELECT address, login FROM mailboxes WHERE account_id = $1 ORDER BY address', [a.id]);
-  return { username: a.username, created: a.created, mailServer: a.mailServer, domains: domains.rows.map((r) => r.domain), mailboxes: mailboxes.rows };
+  if (lock) await q('SELECT 1 FROM accounts WHERE username = $1 FOR UPDATE', [username]);
+  const { rows } = await q<ImportAccount>(`${WHOLE_ACCOUNTS} WHERE a.username = $1`, [username]);
+  return rows[0];
 }
 

@@ -122,6 +122,8 @@ export class SqliteDirectory implements Directory {
   private closed = false;
   private checkedAt = 0;
   private lastFault: unknown;
+  /** The end of the last write queued (see `serially`). */
+  private writes: Promise<unknown> = Promise.resolve();
 
   /** Opens (creating when needed) the directory at `path`; `:memory:` for a throw-away one. */
   constructor(path: string, options: SqliteOptions = {}) {
@@ -287,7 +289,8 @@ export class SqliteDirectory implements Directory {
   }
 
   /**
-   * One IMMEDIATE transaction (a second import waits up to busy_timeout, then fails busy).
+   * One IMMEDIATE transaction, after this directory's earlier writes (another process's
+   * import makes it wait up to busy_timeout, then fail busy).
    * On a file it runs on a connection of its own, opened for the import and closed after:
    * the import awaits its source between records, and the serving connection, whose
    * lookups run meanwhile, must never see its uncommitted rows (WAL readers see the last
@@ -297,6 +300,10 @@ export class SqliteDirectory implements Directory {
    * written on it with no I/O awaited between the statements.
    */
   async importStream(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
+    return this.serially(() => this.importNow(records, options));
+  }
+
+  private async importNow(records: AsyncIterable<ImportRecord>, options: ImportOptions): Promise<ImportReport> {
     if (this.path === ':memory:') {
       const source = await buffered(records);
       const c = this.current();
@@ -310,6 +317,10 @@ export class SqliteDirectory implements Directory {
     const db = new Database(this.path, { fileMustExist: true });
     try {
       db.pragma('busy_timeout = 5000');
+      // This build's default page cache is 16 MB per schema (main and temp): an import
+      // writes its pages once, it gains little from more than a few MB of each.
+      db.pragma(`cache_size = -${IMPORT_CACHE_KB}`);
+      db.pragma(`temp.cache_size = -${IMPORT_CACHE_KB}`);
       return await importOn(db, records, options);
     } finally {
       db.close();
@@ -322,39 +333,51 @@ export class SqliteDirectory implements Directory {
   }
 
   async deleteAccount(username: string): Promise<ImportAccount | undefined> {
-    return this.use((c) => {
-      try {
-        return c.db
-          .transaction(() => {
-            const held = readAccount(c.db, username);
-            if (held) c.db.prepare('DELETE FROM accounts WHERE username = ?').run(username);
-            return held;
-          })
-          .immediate();
-      } finally {
-        c.answers.clear();
-      }
+    return this.writeNow((db) => {
+      const held = readAccount(db, username);
+      if (held) db.prepare('DELETE FROM accounts WHERE username = ?').run(username);
+      return held;
     });
   }
 
   async deleteDomain(domain: string): Promise<{ username: string } | undefined> {
-    return this.use((c) => {
-      try {
-        return c.db
-          .transaction(() => {
-            const owner = c.db
-              .prepare<[string], { id: number; username: string }>('SELECT a.id, a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ?')
-              .get(domain);
-            if (!owner) return undefined;
-            c.db.prepare('DELETE FROM domains WHERE domain = ?').run(domain);
-            c.db.prepare("DELETE FROM mailboxes WHERE account_id = ? AND substr(address, -length(?) - 1) = '@' || ?").run(owner.id, domain, domain);
-            return { username: owner.username };
-          })
-          .immediate();
-      } finally {
-        c.answers.clear();
-      }
+    return this.writeNow((db) => {
+      const owner = db
+        .prepare<[string], { id: number; username: string }>('SELECT a.id, a.username FROM domains d JOIN accounts a ON a.id = d.account_id WHERE d.domain = ?')
+        .get(domain);
+      if (!owner) return undefined;
+      db.prepare('DELETE FROM domains WHERE domain = ?').run(domain);
+      db.prepare("DELETE FROM mailboxes WHERE account_id = ? AND substr(address, -length(?) - 1) = '@' || ?").run(owner.id, domain, domain);
+      return { username: owner.username };
     });
+  }
+
+  /** A short write in one IMMEDIATE transaction on the serving connection, after this directory's earlier writes. */
+  private writeNow<T>(work: (db: Database.Database) => T): Promise<T> {
+    return this.serially(async () =>
+      this.use((c) => {
+        try {
+          return c.db.transaction(() => work(c.db)).immediate();
+        } finally {
+          c.answers.clear();
+        }
+      }),
+    );
+  }
+
+  /**
+   * Runs this directory's writes one after the other. A write waits for the file's write
+   * lock synchronously (busy_timeout, the whole process with it): one behind an import of
+   * this same process, which holds the lock across awaits, would wait for an import that
+   * cannot go on meanwhile. Queued here, it waits without blocking.
+   */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work);
+    this.writes = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -423,6 +446,9 @@ function upgradeSchema(db: Database.Database): void {
     db.exec(MD5_INDEX);
   }).immediate();
 }
+
+/** KiB of page cache an import's own connection keeps per schema (main, temp). */
+const IMPORT_CACHE_KB = 2000;
 
 /** The staging tables of an import (import-stream.ts), in the connection's temp schema. */
 const STAGING = `
