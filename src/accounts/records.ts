@@ -3,16 +3,16 @@
 // stream ends by throwing them all (as ImportRejectedError) so that nothing is committed.
 import type { ProviderProfile } from '../policy/provider-profile.js';
 import { ImportRejectedError, type ImportProblem, type ImportRecord } from '../directory/directory.js';
+import { MAX_PROBLEMS } from '../directory/import-rules.js';
 import { validateAccount, type RawRecord, type ValidationOptions } from './validate.js';
 
 /** What a reader yields: a record to validate, or a problem it found itself (a line that is not JSON). */
 export type SourceItem = RawRecord | ImportProblem;
 
-/**
- * At most this many problems are reported: past it the input is not read further (a file
- * in the wrong format would otherwise produce one per line).
- */
-export const MAX_PROBLEMS = 100;
+// At most MAX_PROBLEMS problems are reported (the directory's bound, one for the whole
+// import): past it the input is not read further (a file in the wrong format would
+// otherwise produce one per line).
+export { MAX_PROBLEMS };
 
 /**
  * The valid accounts of `source` with their positions. After the last record (or the

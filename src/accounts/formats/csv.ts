@@ -103,18 +103,20 @@ export async function* readCsvAccounts(input: AsyncIterable<Buffer | string>): A
     record_delimiter: ['\r\n', '\n'],
     max_record_size: MAX_ROW_BYTES,
     info: true,
-    raw: true,
   });
   // The input's errors (a file that cannot be read) reach the loop below through the parser.
   pipeline(input, parser, () => undefined);
   let columns: Map<Column, number> | undefined;
   let width = 0;
   let account: AccountRows | undefined;
+  const previous = { lines: 0, empty: 0 };
   try {
-    for await (const { record: row, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; raw: string } }>) {
-      // info.lines is the row's last line; a quoted field may hold line breaks, and skipped
-      // blank lines lead the raw text.
-      const line = info.lines - (info.raw.replace(/^[\r\n]+/, '').replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+    for await (const { record: row, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
+      // info.lines counts lines to the end of the row (a quoted field may hold line breaks):
+      // the row begins on the line after the previous row's and the blank lines skipped since.
+      const line = previous.lines + 1 + (info.empty_lines - previous.empty);
+      previous.lines = info.lines;
+      previous.empty = info.empty_lines;
       if (!columns) {
         columns = readHeader(row);
         width = row.length;
