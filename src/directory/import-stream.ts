@@ -52,7 +52,7 @@ export interface ImportSession {
   query<R extends object>(sql: string): Promise<R[]>;
   /** Refreshes the planner's statistics of the staging tables (PostgreSQL; SQLite needs none). */
   analyze(): Promise<void>;
-  /** Announces the change to every instance at commit (PostgreSQL); the SQLite feed is the file itself. */
+  /** Announces the change to every instance at commit (PostgreSQL); SQLite has no feed: its readers see the file. */
   announce(change: DirectoryChange): Promise<void>;
   /** How the backend stores a mailbox's address hash: written by the import (SQLite) or computed by the database. */
   readonly writesAddressMd5: boolean;

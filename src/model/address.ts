@@ -1,7 +1,7 @@
 // Email addresses and host names as they arrive from clients: parsed once, strictly,
 // so that everything downstream works with clean lower-case domains (RFC 5321 section
 // 4.5.3.1 for the lengths, RFC 1035 section 2.3.1 for labels, RFC 5891 for Unicode names).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { isXmlText } from './text.js';
 
@@ -94,7 +94,7 @@ export interface MailTarget {
  * stored (lower-case) address, and what Evolution sends as `emailmd5`.
  */
 export function addressMd5(address: string): string {
-  return createHash('md5').update(address, 'utf8').digest('hex');
+  return hash('md5', address, 'hex');
 }
 
 /** The local part Evolution sends in place of the user's (GNOME wiki, Apps/Evolution/Autoconfig). */
