@@ -23,6 +23,13 @@ export const READY_PATH = '/readyz';
 /** Prometheus metrics, for the operator's scraper only. */
 export const METRICS_PATH = '/metrics';
 
+/** The admin API (http/admin/): only where ADMIN_TOKEN or ADMIN_TOKENS_FILE is set. */
+export const ADMIN_PREFIX = '/admin';
+export const ADMIN_ACCOUNT_PATH = `${ADMIN_PREFIX}/accounts/:username`;
+export const ADMIN_IMPORT_PATH = `${ADMIN_PREFIX}/import`;
+export const ADMIN_EXPORT_PATH = `${ADMIN_PREFIX}/export`;
+export const ADMIN_OPENAPI_PATH = `${ADMIN_PREFIX}/openapi.json`;
+
 /** What metrics call the clients a path serves (the route's URL as registered). */
 export function dialectOfRoute(route: string | undefined): string {
   if (route === undefined) return 'none';
@@ -34,6 +41,7 @@ export function dialectOfRoute(route: string | undefined): string {
   if (route === TLS_ALLOWED_PATH) return 'tls-allowed';
   if (route === PACC_PATH) return 'pacc';
   if (route === HEALTH_PATH || route === READY_PATH || route === METRICS_PATH) return 'operations';
+  if (route.startsWith(`${ADMIN_PREFIX}/`)) return 'admin';
   return 'none';
 }
 
@@ -118,4 +126,20 @@ export function settingsPath(typed: string): string {
 export function isServiceHost(serviceHosts: readonly string[], host: string | undefined): boolean {
   const name = hostName(host);
   return name !== '' && serviceHosts.includes(name);
+}
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/**
+ * Whether the admin API answers on a Host (any case, maybe a port): the service's own
+ * public name (PUBLIC_URL's host), `localhost` and IP addresses, and never a name with a
+ * customer's label (`autoconfig.`, `autodiscover.`, `ua-auto-config.`). Every other name
+ * is, or may be, a customer's: there the API does not exist.
+ */
+export function isAdminHost(publicUrl: URL, host: string | undefined): boolean {
+  const text = (host ?? '').trim().toLowerCase();
+  if (/^\[[0-9a-f:.]+\](?::\d*)?$/.test(text)) return true; // an IPv6 literal
+  const name = hostName(text);
+  if (name === '' || hasServiceLabel(name)) return false;
+  return name === hostName(publicUrl.host) || name === 'localhost' || IPV4.test(name);
 }

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   }
   const dialects = createDialects({ templates, profile, publicUrl: config.publicUrl, secret, signProfile: profileSigner?.sign });
   const readiness = { accepting: true };
-  const app = await buildApp({ config, directory: serving.reader, profile, dialects, secret, readiness }, logger);
+  const app = await buildApp({ config, directory: serving.reader, directoryAdmin: serving.directory, profile, dialects, secret, readiness }, logger);
   await app.listen({ port: config.port, host: config.host });
   const counts = await directory.counts();
   const bound = app.server.address();
@@ -58,11 +58,13 @@ async function main(): Promise<void> {
   // (directory.description never shows a password), how clients reach it and who is trusted.
   const trust = config.trustProxy === false ? 'none' : config.trustProxy === true ? 'all' : typeof config.trustProxy === 'number' ? `${config.trustProxy} hop(s)` : config.trustProxy.join(',');
   const rateLimits = config.redisUrl ? 'shared in Redis' : 'per instance';
+  // Whether /admin/ exists, and for how many holders: the names only, never a token.
+  const adminApi = config.admin ? `on for ${config.admin.tokens.map((token) => token.name).join(', ')}` : 'off';
   logger.info(
-    { ...counts, directory: directory.description, publicUrl: config.publicUrl.href, trustProxy: trust, rateLimits, provider: profile.id },
+    { ...counts, directory: directory.description, publicUrl: config.publicUrl.href, trustProxy: trust, rateLimits, provider: profile.id, adminApi },
     `mailconf listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}, ` +
       `serving ${counts.accounts} accounts and ${counts.domains} domains from ${directory.description}; ` +
-      `public URL ${config.publicUrl.href}, trusted proxies: ${trust}, rate limits ${rateLimits}, provider ${profile.id}`,
+      `public URL ${config.publicUrl.href}, trusted proxies: ${trust}, rate limits ${rateLimits}, provider ${profile.id}, admin API ${adminApi}`,
   );
 
   // Shutdown stops listening at once and answers every request already on its way (Fastify

@@ -55,7 +55,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   dialects: ['model', 'policy', 'links', 'pipeline', 'support'],
   templates: ['dialects'],
   config: ['model', 'policy', 'directory', 'signing'],
-  http: ['model', 'policy', 'links', 'pipeline', 'dialects', 'config', 'directory', 'support'],
+  // accounts/: the admin API (http/admin/) validates and reads and writes the import formats as the CLI does.
+  http: ['model', 'policy', 'links', 'pipeline', 'dialects', 'config', 'directory', 'support', 'accounts'],
   cli: ['model', 'policy', 'links', 'pipeline', 'dialects', 'config', 'directory', 'accounts'],
   server: ['accounts', 'config', 'dialects', 'http', 'signing', 'templates'],
 };

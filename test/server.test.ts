@@ -15,7 +15,7 @@ t.test('first start seeds the demo directory, says where it listens, answers, an
   const line = server.out().split('\n').find((l) => l.includes('mailconf listening'))!;
   const msg = JSON.parse(line).msg as string;
   t.match(msg, /^mailconf listening on http:\/\/127\.0\.0\.1:\d+, serving 6 accounts and 6 domains from sqlite:/);
-  t.match(msg, /; public URL http:\/\/localhost:\d+\/, trusted proxies: none, rate limits per instance, provider pair\.com$/, 'and how it is set up');
+  t.match(msg, /; public URL http:\/\/localhost:\d+\/, trusted proxies: none, rate limits per instance, provider pair\.com, admin API off$/, 'and how it is set up');
   const port = Number(/:(\d+),/.exec(msg)![1]);
   const res = await fetch(`http://127.0.0.1:${port}/mail/config-v1.1.xml?emailaddress=sales%40oldtimer-shop.example`);
   t.equal(res.status, 200);

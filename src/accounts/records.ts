@@ -53,3 +53,17 @@ export async function* validatedRecords(
 export function readerPosition(position: string): string {
   return position.replace(/^(line \d+)\.(?=[A-Za-z])/, '$1, ');
 }
+
+/**
+ * `records`, refused (after the last one) when there was none and they are to replace the
+ * directory: a nightly export that failed and wrote nothing must not empty it. `problem`
+ * says so in the caller's words (the CLI's `--replace`, the admin API's `?replace=true`).
+ */
+export async function* notEmptyForReplace(records: AsyncIterable<ImportRecord>, replace: boolean, problem: ImportProblem): AsyncGenerator<ImportRecord> {
+  let count = 0;
+  for await (const record of records) {
+    count++;
+    yield record;
+  }
+  if (replace && count === 0) throw new ImportRejectedError([problem]);
+}

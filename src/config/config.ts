@@ -6,6 +6,8 @@ import type { PostgresOptions } from '../directory/postgres.js';
 import { maskDirectoryUrl, parseDirectoryUrl } from '../directory/url.js';
 import { hostName } from '../model/address.js';
 import type { SigningFiles } from '../signing/pem.js';
+import { adminTokenFromValue, combinedAdminTokens, readAdminTokensFile, type AdminToken } from './admin-tokens.js';
+import { ConfigError } from './config-error.js';
 import { SETTINGS, settingNamed, shownValue } from './declaration.js';
 
 export interface Config {
@@ -45,6 +47,17 @@ export interface Config {
   secret: string | undefined;
   /** PEM files that sign Apple profiles (MOBILECONFIG_CERT, _KEY, _CHAIN); undefined: unsigned. */
   mobileconfigSigning: MobileconfigSigningFiles | undefined;
+  /** The admin API (http/admin/): undefined unless a token is configured, and then it does not exist. */
+  admin: AdminApiSettings | undefined;
+}
+
+export interface AdminApiSettings {
+  /** ADMIN_TOKEN and ADMIN_TOKENS_FILE's tokens, each with the name the log gives its holder. */
+  tokens: readonly AdminToken[];
+  /** ADMIN_RATE_LIMIT_MAX: admin requests per client per RATE_LIMIT_WINDOW, failed ones included. */
+  rateLimitMax: number;
+  /** ADMIN_IMPORT_MAX_SIZE: the largest import body, in bytes. */
+  importMaxBytes: number;
 }
 
 export type MobileconfigSigningFiles = SigningFiles;
@@ -65,7 +78,7 @@ export interface ConnectionLimits {
   maxPerClient: number;
 }
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 /** Reads a declared variable (config/declaration.ts); an empty value counts as unset. */
 type Read = (name: string) => string | undefined;
@@ -240,6 +253,34 @@ export function parsePublicUrl(raw: string, name = 'PUBLIC_URL'): URL {
   return url;
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** A size: bytes, or a count and a unit (`64 MB`, `1GB`; binary: 1 MB = 1,048,576 bytes). */
+export function parseSize(raw: string | undefined, name: string, fallback: string, max: number): number {
+  const text = (raw?.trim() || fallback).toLowerCase();
+  const match = /^(\d+)\s*(b|kb|mb|gb)?$/.exec(text);
+  const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2] ?? '']! : 0;
+  if (bytes <= 0 || bytes > max) {
+    throw new ConfigError(`${name} must be bytes or a count and a unit such as "64 MB", at most ${max / 1024 ** 3} GB (got "${raw}")`);
+  }
+  return bytes;
+}
+
+/**
+ * The admin API's settings: on only when ADMIN_TOKEN or ADMIN_TOKENS_FILE gives a token
+ * (each at least 32 characters); its limits are read only then.
+ */
+function adminApiSettings(read: Read, problems: Problems): AdminApiSettings | undefined {
+  const value = read('ADMIN_TOKEN');
+  const file = read('ADMIN_TOKENS_FILE');
+  const fromValue = value === undefined ? undefined : problems.check(undefined, () => adminTokenFromValue(value));
+  const fromFile = file === undefined ? [] : problems.check([], () => readAdminTokensFile(file));
+  const tokens = problems.check([], () => combinedAdminTokens(fromValue, fromFile));
+  const rateLimitMax = problems.check(300, () => integer(read, 'ADMIN_RATE_LIMIT_MAX', 300, 1, 1_000_000));
+  const importMaxBytes = problems.check(0, () => parseSize(read('ADMIN_IMPORT_MAX_SIZE'), 'ADMIN_IMPORT_MAX_SIZE', '256 MB', 16 * 1024 ** 3));
+  return tokens.length === 0 ? undefined : { tokens, rateLimitMax, importMaxBytes };
+}
+
 /** MAILCONF_DIRECTORY (or the CLI's --directory), checked by the one directory URL reader. */
 function directoryUrlFrom(url: string): string {
   try {
@@ -309,6 +350,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     providerFile: read('MAILCONF_PROVIDER'),
     secret: problems.check(undefined, () => secretFromEnv(read)),
     mobileconfigSigning: problems.check(undefined, () => mobileconfigSigning(read)),
+    admin: adminApiSettings(read, problems),
   };
   problems.throwIfAny();
   return config;

@@ -189,6 +189,38 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
       'comma-separated addresses/CIDRs (besides loopback) that may read `/metrics`, judged by the connecting peer, never by a forwarded header ' +
       "(on Fly.io the scraper reaches the machine over its private network: `fdaa::/16`). Everyone else gets `404`. Scrapes from these are not rate-limited.",
   },
+  {
+    name: 'ADMIN_TOKEN',
+    default: { words: 'unset: no admin API' },
+    meaning:
+      "a bearer token (RFC 6750) for the admin API under `/admin/` that the provider's own systems change accounts through; " +
+      'at least 32 characters of letters, digits and `-._~+/` (`openssl rand -hex 32`), else start-up stops. ' +
+      'Without it and without `ADMIN_TOKENS_FILE` nothing answers under `/admin/` (`404`, as any unknown path). ' +
+      "The API answers only over HTTPS or from loopback, only on `PUBLIC_URL`'s host, `localhost` and IP addresses (never on a customer's name), " +
+      'and logs every change with the name of the token used (this one is `ADMIN_TOKEN`), never the token.',
+    secret: 'whole',
+  },
+  {
+    name: 'ADMIN_TOKENS_FILE',
+    default: undefined,
+    meaning:
+      'a file of named admin tokens, one `name token` per line (`#` starts a comment line), so that the log says who changed what: ' +
+      'names of letters, digits and `._@-`, tokens as for `ADMIN_TOKEN`, each unique. Read at start-up; a bad line stops it, named by its number.',
+  },
+  {
+    name: 'ADMIN_RATE_LIMIT_MAX',
+    default: '300',
+    meaning:
+      "admin API requests per client per `RATE_LIMIT_WINDOW`, counted apart from the customers' `RATE_LIMIT_MAX` (refused authentications count; `RATE_LIMIT_ALLOW` does not apply); then `429`. " +
+      'Enough for one change at a time as it happens; a batch goes in one `POST /admin/import`.',
+  },
+  {
+    name: 'ADMIN_IMPORT_MAX_SIZE',
+    default: '256 MB',
+    meaning:
+      'the largest body `POST /admin/import` takes (bytes, or a count and `KB`, `MB`, `GB`, binary); a larger one is refused with `413`. ' +
+      'The body is read as it arrives, never held whole; it must arrive within `REQUEST_TIMEOUT`.',
+  },
   { name: 'LOG_LEVEL', default: 'info', meaning: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' },
   { name: 'LOG_FORMAT', default: { words: 'JSON lines' }, meaning: '`pretty` for human-readable logs' },
 ] satisfies Setting[]);

@@ -8,6 +8,7 @@ import { MAX_AUTODISCOVER_BODY } from '../dialects/autodiscover-pox.js';
 import { ownServiceHosts } from '../links.js';
 import { AnswerCache } from '../pipeline/answer-cache.js';
 import { mxLookupDomains } from '../policy/provider-profile.js';
+import { adminApi } from './admin/api.js';
 import { proxyTrust } from './client-ip.js';
 import type { AppContext, Readiness } from './context.js';
 import { accessLog, addressHasher } from './plugins/access-log.js';
@@ -70,5 +71,6 @@ export async function buildApp(setup: AppSetup, logger: FastifyBaseLogger): Prom
   accessLog(app);
   await metricsPlugin(app, ctx);
   for (const routes of ROUTES) await routes(app, ctx);
+  await adminApi(app, ctx);
   return app;
 }

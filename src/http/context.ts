@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import type { Dialects } from '../dialects/index.js';
 import type { Answer } from '../dialects/answer.js';
-import type { DirectoryReader } from '../directory/directory.js';
+import type { DirectoryAdmin, DirectoryReader } from '../directory/directory.js';
 import type { AnswerCache } from '../pipeline/answer-cache.js';
 import type { ProviderProfile } from '../policy/provider-profile.js';
 import type { Metrics } from './plugins/metrics.js';
@@ -15,6 +15,11 @@ export interface Readiness {
 export interface AppContext {
   config: Config;
   directory: DirectoryReader;
+  /**
+   * The backend itself, for the admin API's writes (accounts/open.ts ServingDirectory's
+   * `directory`): its change feed tells every instance's cache. Never read answers through it.
+   */
+  directoryAdmin: DirectoryAdmin;
   profile: ProviderProfile;
   dialects: Dialects;
   /** Keys log address hashes (config/secret.ts). */

@@ -35,17 +35,27 @@ export function refusal(status: number, message: string, headers: Readonly<Recor
 
 const METHODS: readonly HTTPMethods[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
+type AnsweredMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 /**
- * Answers 405 with `Allow` for every method `url` does not answer (HEAD goes with GET). It
+ * Answers 405 with `Allow` for every method `url` does not answer (HEAD goes with GET):
+ * plain text, or the `answer` a caller gives for that Allow value (the admin API's problem). It
  * replies in onRequest, before any body is read, so no body or Content-Type can turn it
  * into a 413 or 415.
  */
-export function refuseOtherMethods(app: FastifyInstance, url: string, answered: readonly ('GET' | 'POST')[]): void {
+export function refuseOtherMethods(
+  app: FastifyInstance,
+  url: string,
+  answered: readonly AnsweredMethod[],
+  answer: (allow: string) => Answer = (allow) => nosniff(methodNotAllowed(allow)),
+): void {
   const allow = [...(answered.includes('GET') ? ['GET', 'HEAD'] : []), ...answered.filter((m) => m !== 'GET')].join(', ');
-  const refused = nosniff(methodNotAllowed(allow));
+  const refused = answer(allow);
   app.route({
-    method: METHODS.filter((m) => !answered.includes(m as 'GET' | 'POST')),
+    method: METHODS.filter((m) => !answered.includes(m as AnsweredMethod)),
     url,
+    // Not an operation of the path: an OpenAPI description (@fastify/swagger) leaves it out.
+    schema: { hide: true },
     onRequest: async (_request, reply) => sendAnswer(reply, refused),
     handler: async () => undefined,
   });

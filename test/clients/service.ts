@@ -123,7 +123,7 @@ export async function startTestService(
   const config = configFromEnv({ PUBLIC_URL: publicUrl, RATE_LIMIT_MAX: '1000000', HOST: '127.0.0.1', PORT: '0' });
   const secret = 'thunderbird-test-secret-0123456789';
   const dialects = createDialects({ templates: new Templates(), profile: defaultProvider, publicUrl: config.publicUrl, secret });
-  const app = await buildApp({ config, directory, profile: defaultProvider, dialects, secret }, logger);
+  const app = await buildApp({ config, directory, directoryAdmin: directory, profile: defaultProvider, dialects, secret }, logger);
 
   const requests: RecordedRequest[] = [];
   // The app's own request handler, behind the test's front: failRequests decides first.

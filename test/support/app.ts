@@ -80,7 +80,7 @@ export async function testApp(
   const secret = config.secret ?? 'test-instance-secret-0123456789';
   const profile = options.profile ?? defaultProvider;
   const dialects = createDialects({ templates: new Templates(), profile, publicUrl: config.publicUrl, secret, signProfile: options.profileSigner?.sign });
-  const app = await buildApp({ config, directory, profile, dialects, secret }, logger);
+  const app = await buildApp({ config, directory, directoryAdmin: directory, profile, dialects, secret }, logger);
   // Every XML body the app sends in any test, however the test asked for it, is read by
   // the client-rules checker; the test fails if any client would reject one.
   app.addHook('onSend', async (request, reply, payload) => {

@@ -93,7 +93,7 @@ export async function servingApp(
   const config = configFromEnv({ PUBLIC_URL: 'https://mailconf.pair-test.example', MAILCONF_SECRET: 'test-instance-secret-0123456789', ...env });
   const secret = config.secret!;
   const dialects = createDialects({ templates: new Templates(), profile: defaultProvider, publicUrl: config.publicUrl, secret });
-  const app = await buildApp({ config, directory: serving.reader, profile: defaultProvider, dialects, secret }, logger);
+  const app = await buildApp({ config, directory: serving.reader, directoryAdmin: serving.directory, profile: defaultProvider, dialects, secret }, logger);
   t.teardown(async () => {
     await app.close();
     await serving.close();

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 const SERVER = new URL('../../src/server.ts', import.meta.url).pathname;
 
 /** Variables a test must never inherit from the developer's shell. */
-const CLEAN_ENV = { MAILCONF_SECRET: '', MOBILECONFIG_CERT: '', MOBILECONFIG_KEY: '', MOBILECONFIG_CHAIN: '', MAILCONF_PROVIDER: '' };
+const CLEAN_ENV = { MAILCONF_SECRET: '', MOBILECONFIG_CERT: '', MOBILECONFIG_KEY: '', MOBILECONFIG_CHAIN: '', MAILCONF_PROVIDER: '', ADMIN_TOKEN: '', ADMIN_TOKENS_FILE: '' };
 
 export type StartedServer = ReturnType<typeof startServer>;
 

@@ -4,28 +4,16 @@
 // problem and none conflicts with another or with the directory.
 import { existsSync, rmSync } from 'node:fs';
 import { FORMATS } from '../../accounts/formats/index.js';
-import { MAX_PROBLEMS, readerPosition, validatedRecords } from '../../accounts/records.js';
-import { ImportRejectedError, type ImportRecord, type ImportReport } from '../../directory/directory.js';
+import { MAX_PROBLEMS, notEmptyForReplace, readerPosition, validatedRecords } from '../../accounts/records.js';
+import { ImportRejectedError, type ImportReport } from '../../directory/directory.js';
 import { parseDirectoryUrl } from '../../directory/url.js';
 import { formatFor, openInput } from '../accounts-io.js';
 import { withDirectory, type Command } from '../context.js';
 import { accountsText, EXIT_OK, Failure, oneLine, plural } from '../errors.js';
 import { counted, readProgress } from '../progress.js';
 
-/**
- * `records`, refusing (after the last one) an input without any account when it is to
- * replace the directory: a nightly export that failed and wrote nothing must not empty it.
- */
-async function* notEmptyForReplace(records: AsyncIterable<ImportRecord>, replace: boolean): AsyncGenerator<ImportRecord> {
-  let count = 0;
-  for await (const record of records) {
-    count++;
-    yield record;
-  }
-  if (replace && count === 0) {
-    throw new ImportRejectedError([{ position: '(input)', reason: 'no accounts: with --replace this would empty the directory' }]);
-  }
-}
+/** An input without accounts, refused with --replace: a failed export must not empty the directory. */
+const EMPTY_REPLACE = { position: '(input)', reason: 'no accounts: with --replace this would empty the directory' };
 
 /** What the import changed (or would), in words. */
 function reportLines(report: ImportReport, description: string, replace: boolean): string[] {
@@ -69,7 +57,7 @@ export const importCommand: Command = {
     try {
       const { report, description } = await withDirectory(ctx, 'create-empty', async (directory) => {
         const read = counted(FORMATS[format].read(input.stream), progress);
-        const records = notEmptyForReplace(validatedRecords(read, ctx.profile, { allowDataErrors: inv.allowDataErrors }), inv.replace);
+        const records = notEmptyForReplace(validatedRecords(read, ctx.profile, { allowDataErrors: inv.allowDataErrors }), inv.replace, EMPTY_REPLACE);
         return { report: await directory.importStream(records, { replace: inv.replace, dryRun: inv.dryRun }), description: directory.description };
       });
       written = !report.dryRun;

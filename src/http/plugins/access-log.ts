@@ -56,6 +56,8 @@ export function logRequest(request: FastifyRequest, reply: FastifyReply): void {
       ms: Math.round(reply.elapsedTime * 10) / 10,
       domain: request.logTarget?.domain,
       address: request.logTarget?.addressHash,
+      // The admin API's requests (http/admin/gate.ts): the name of the token, never the token.
+      admin: request.adminHolder ?? undefined,
     },
     'request',
   );

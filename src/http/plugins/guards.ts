@@ -16,7 +16,8 @@ export const MAX_URL_LENGTH = 4096;
 const CLOSED = refusal(400, 'Connection closed');
 const URL_TOO_LONG = refusal(414, 'Request URL too long');
 const BAD_REQUEST = refusal(400, 'Bad request');
-const NOT_FOUND = refusal(404, 'Not found');
+/** What any unknown path gets (and the admin API on a name it does not answer on). */
+export const NOT_FOUND = refusal(404, 'Not found');
 
 /**
  * An answer sent before the request's body was read to its end (a refusal: 429, 405,

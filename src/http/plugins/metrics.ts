@@ -41,6 +41,18 @@ export interface Metrics {
   directoryUp(up: boolean): void;
   /** The shared rate-limit store (Redis) is reachable, or not. */
   redisUp(up: boolean): void;
+  /** A change the admin API wrote (not a dry run). */
+  adminChange(operation: AdminOperation): void;
+}
+
+/** What the admin API can change. */
+export type AdminOperation = 'put-account' | 'delete-account' | 'import';
+
+/** What an admin request came to, by its status: the refusals an operator tells apart. */
+function adminOutcome(status: number): string {
+  if (status < 400) return 'ok';
+  const named: Record<number, string> = { 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 422: 'invalid', 429: 'rate-limited' };
+  return named[status] ?? (status >= 500 ? 'error' : 'client-error');
 }
 
 const OUTCOME_OF: Record<Resolution['kind'], Outcome> = {
@@ -85,6 +97,18 @@ export function createMetrics(directory: Partial<DirectoryStats> = {}, answers?:
   });
   const up = new Gauge({ name: 'mailconf_directory_up', help: '1 when the directory answered the last lookup or probe, else 0', registers: [registry] });
   up.set(1);
+  const adminRequests = new Counter({
+    name: 'mailconf_admin_requests_total',
+    help: 'Admin API requests answered, by outcome (ok, unauthenticated, forbidden, not-found, invalid, rate-limited, client-error, error)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const adminChanges = new Counter({
+    name: 'mailconf_admin_changes_total',
+    help: 'Changes written through the admin API (dry runs aside), by operation',
+    labelNames: ['operation'] as const,
+    registers: [registry],
+  });
   // Only with REDIS_URL: registered when the store first reports.
   let redis: Gauge | undefined;
   new Gauge({ name: 'mailconf_build_info', help: 'The running build', labelNames: ['version', 'node'] as const, registers: [registry] })
@@ -128,7 +152,9 @@ export function createMetrics(directory: Partial<DirectoryStats> = {}, answers?:
       child(latencyBy, dialect, () => latency.labels(dialect)).observe(reply.elapsedTime / 1000);
       const era = request.lookupOutcome?.era;
       if (era) child(erasBy, era, () => eras.labels(era)).inc();
+      if (dialect === 'admin') adminRequests.labels(adminOutcome(reply.statusCode)).inc();
     },
+    adminChange: (operation) => adminChanges.labels(operation).inc(),
     directoryUp: (ok) => up.set(ok ? 1 : 0),
     redisUp: (ok) => {
       redis ??= new Gauge({ name: 'mailconf_redis_up', help: '1 while the shared rate-limit store (REDIS_URL) answers, 0 while it does not', registers: [registry] });

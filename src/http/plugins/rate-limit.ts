@@ -27,6 +27,13 @@ declare module 'fastify' {
      * (RATE_LIMIT_MISS_MAX: what scanners produce); gives the 429 to send instead when spent.
      */
     countMiss(request: FastifyRequest): Promise<Answer | undefined>;
+    /**
+     * A budget of its own: `max` requests per client per window, counted under `name:`
+     * keys (apart in a shared store too). The counter it gives counts a request and says
+     * the seconds until the window ends once the budget is spent, else undefined.
+     * RATE_LIMIT_ALLOW does not apply: whoever uses it decides.
+     */
+    clientBudget(name: string, max: number): (request: FastifyRequest) => Promise<number | undefined>;
   }
   interface FastifyContextConfig {
     /** A route's requests for which this says true are not counted (see routes/tls-allowed.ts). */
@@ -61,7 +68,15 @@ export async function rateLimiting(
   });
   const limit = app.createRateLimit();
   // Its own counters (a key of its own in a shared store), on the same window.
-  const missLimit = app.createRateLimit({ max: config.rateLimitMissMax, keyGenerator: (request) => `miss:${requestKey(request, trust)}` });
+  const clientBudget = (name: string, max: number) => {
+    const counter = app.createRateLimit({ max, keyGenerator: (request) => `${name}:${requestKey(request, trust)}` });
+    return async (request: FastifyRequest) => {
+      const result = await counter(request);
+      return !result.isAllowed && result.isExceeded ? result.ttlInSeconds : undefined;
+    };
+  };
+  app.decorate('clientBudget', clientBudget);
+  const missBudget = clientBudget('miss', config.rateLimitMissMax);
   // Without an allow-list, nothing to work out per request.
   const isAllowed = (request: FastifyRequest) => {
     if (!allowed) return false;
@@ -74,8 +89,8 @@ export async function rateLimiting(
 
   app.decorate('countMiss', async (request: FastifyRequest) => {
     if (isAllowed(request)) return undefined;
-    const result = await missLimit(request);
-    return !result.isAllowed && result.isExceeded ? tooMany(result.ttlInSeconds) : undefined;
+    const retryIn = await missBudget(request);
+    return retryIn === undefined ? undefined : tooMany(retryIn);
   });
 
   app.decorate('countRequest', async (request: FastifyRequest, reply: FastifyReply) => {
