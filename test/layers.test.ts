@@ -127,3 +127,10 @@ t.test('only config/ reads the environment', async (t) => {
     .map(rel);
   t.same(readers, []);
 });
+
+t.test('http/ uses of accounts/ only its validator, formats and validated stream, never the opening of a directory', async (t) => {
+  const used = imports.filter((i) => i.own && layer(i.file) === 'http' && layer(i.target) === 'accounts').map((i) => i.target);
+  t.ok(used.length > 0, 'the admin API reads accounts as the CLI does');
+  const allowed = (target: string) => /^accounts\/(validate|records|formats\/[a-z-]+)$/.test(target);
+  t.same(used.filter((target) => !allowed(target)), []);
+});
