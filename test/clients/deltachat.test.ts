@@ -15,8 +15,7 @@
 // differs from the one this was checked against fails the suite, and an unpinned run must
 // fail: the checks are real.
 // Skipped, with the reason, when the core's binary is missing or user namespaces are off.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -34,8 +33,7 @@ import {
   type DcRunResult,
   type DcServer,
 } from './deltachat-cases.js';
-import { canMakeLoopbackNamespace, missingTools, REQUIRED_TOOLS } from './netns.js';
-import { runInNamespace, type RunnerOutcome } from './runner.js';
+import { prepareClientRun, runInNamespace, type RunnerOutcome } from './runner.js';
 import { destinations, isLoopback } from './strace.js';
 import { isAlive } from './thunderbird.js';
 
@@ -83,20 +81,8 @@ function caseDiagnostics(r: DcCaseRecord) {
 }
 
 async function suite(t: Test): Promise<void> {
-  const missing = missingTools();
-  if (missing.length > 0) {
-    t.fail(`the client suite needs ${missing.join(', ')} (Debian: ${missing.map((m) => REQUIRED_TOOLS[m]).join(' ')})`);
-    return;
-  }
-  const namespace = canMakeLoopbackNamespace();
-  if (!namespace.ok) {
-    t.plan(0, `cannot make a loopback-only network namespace here (user namespaces off?): ${namespace.why}`);
-    return;
-  }
-  const workDir = mkdtempSync(join(tmpdir(), 'mailconf-deltachat-'));
-  // MAILCONF_KEEP_CLIENT_RUN=1 keeps the accounts, certificates and strace log.
-  if (process.env.MAILCONF_KEEP_CLIENT_RUN) t.comment(`run kept in ${workDir}`);
-  else t.teardown(() => rmSync(workDir, { recursive: true, force: true }));
+  const workDir = prepareClientRun(t, 'deltachat');
+  if (!workDir) return;
 
   const run = await runDeltaChat(workDir);
   const { result } = run;

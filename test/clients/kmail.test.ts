@@ -7,8 +7,7 @@
 // strace, that nothing outside loopback was contacted. Two control runs show that the
 // namespace's additions are what make it work, and that the TLS check is real.
 // Skipped, with the reason, when ispdb is not installed (Debian: apt-get install accountwizard).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +25,7 @@ import {
   type KmRunResult,
   type KmServer,
 } from './kmail-cases.js';
-import { canMakeLoopbackNamespace, missingTools, REQUIRED_TOOLS } from './netns.js';
-import { runInNamespace, type RunnerOutcome } from './runner.js';
+import { prepareClientRun, runInNamespace, type RunnerOutcome } from './runner.js';
 import { destinations, isLoopback } from './strace.js';
 import { isAlive } from './thunderbird.js';
 
@@ -72,20 +70,8 @@ function checkIspdbFirst(t: Test, r: KmRun): void {
 }
 
 async function suite(t: Test): Promise<void> {
-  const missing = missingTools();
-  if (missing.length > 0) {
-    t.fail(`the client suite needs ${missing.join(', ')} (Debian: ${missing.map((m) => REQUIRED_TOOLS[m]).join(' ')})`);
-    return;
-  }
-  const namespace = canMakeLoopbackNamespace();
-  if (!namespace.ok) {
-    t.plan(0, `cannot make a loopback-only network namespace here (user namespaces off?): ${namespace.why}`);
-    return;
-  }
-  const workDir = mkdtempSync(join(tmpdir(), 'mailconf-kmail-'));
-  // MAILCONF_KEEP_CLIENT_RUN=1 keeps the homes, certificates and strace logs.
-  if (process.env.MAILCONF_KEEP_CLIENT_RUN) t.comment(`run kept in ${workDir}`);
-  else t.teardown(() => rmSync(workDir, { recursive: true, force: true }));
+  const workDir = prepareClientRun(t, 'kmail');
+  if (!workDir) return;
 
   const run: RunnerOutcome<KmRunResult> = await runInNamespace<KmRunResult>(workDir, join(here, 'kmail-run.ts'), RUN_TIMEOUT_MS, kmHostsEntries());
   const { result } = run;

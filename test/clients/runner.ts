@@ -1,9 +1,12 @@
 // Running a client suite's runner (a TypeScript program) inside the loopback-only namespace
 // and reading what it reports: a JSON file named on its stdout as `RESULT <path>`. Shared by
 // the Thunderbird and Delta Chat suites.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
 import type { HostsEntries } from './netns.js';
-import { spawnInLoopbackNamespace } from './netns.js';
+import { canMakeLoopbackNamespace, missingTools, REQUIRED_TOOLS, spawnInLoopbackNamespace } from './netns.js';
 import { RESULT_MARKER } from './run-result.js';
 import { descendantsOf, killPids, startTime } from './thunderbird.js';
 
@@ -51,4 +54,27 @@ export async function runInNamespace<R>(workDir: string, runner: string, timeout
   const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
   const result = line ? (JSON.parse(readFileSync(line.slice(RESULT_MARKER.length), 'utf8')) as R) : undefined;
   return { result, stderr, code, ms: Date.now() - started };
+}
+
+/**
+ * What every client suite checks before its run: the tools it needs (missing: the suite
+ * fails) and a loopback-only namespace (impossible here: the suite plans nothing, with the
+ * reason). Returns the run's work folder, removed at the end unless MAILCONF_KEEP_CLIENT_RUN
+ * asks to keep it (homes, certificates, strace logs), or undefined when there is no run.
+ */
+export function prepareClientRun(t: Test, name: string): string | undefined {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    t.fail(`the client suite needs ${missing.join(', ')} (Debian: ${missing.map((m) => REQUIRED_TOOLS[m]).join(' ')})`);
+    return undefined;
+  }
+  const namespace = canMakeLoopbackNamespace();
+  if (!namespace.ok) {
+    t.plan(0, `cannot make a loopback-only network namespace here (user namespaces off?): ${namespace.why}`);
+    return undefined;
+  }
+  const workDir = mkdtempSync(join(tmpdir(), `mailconf-${name}-`));
+  if (process.env.MAILCONF_KEEP_CLIENT_RUN) t.comment(`run kept in ${workDir}`);
+  else t.teardown(() => rmSync(workDir, { recursive: true, force: true }));
+  return workDir;
 }
