@@ -411,7 +411,7 @@ function contract(t: Test, backend: Backend): void {
     t.same((err as ImportRejectedError).problems, [
       { position: 'line 1.domains[1]', reason: 'domain frank.example of account carol already belongs to account frank' },
       { position: 'line 2.domains[1]', reason: 'domain carol.example of account dave already belongs to account carol' },
-      { position: 'line 2.domains[2]', reason: 'domain dave.example of account dave already belongs to account dave' },
+      { position: 'line 2.domains[2]', reason: 'domain dave.example is listed twice for account dave' },
       { position: 'line 3.username', reason: 'username carol is already given at line 1' },
       { position: 'line 4.mailboxes[0]', reason: 'mailbox frank@pair.com of account erin already belongs to account frank' },
       { position: 'line 6.domains[0]', reason: 'domain alice.example of account alice already belongs to account bob' },

@@ -18,7 +18,9 @@ export type ClaimKind = 'domain' | 'mailbox';
  */
 export function claimProblem(kind: ClaimKind, position: string, index: number, key: string, username: string, owner: string): ImportProblem {
   const field = kind === 'domain' ? 'domains' : 'mailboxes';
-  return { position: `${position}.${field}[${index}]`, reason: `${kind} ${key} of account ${username} already belongs to account ${owner}` };
+  const reason =
+    owner === username ? `${kind} ${key} is listed twice for account ${username}` : `${kind} ${key} of account ${username} already belongs to account ${owner}`;
+  return { position: `${position}.${field}[${index}]`, reason };
 }
 
 /** A username given again: the record that repeats it is not imported. */
