@@ -26,6 +26,7 @@ export const METRICS_PATH = '/metrics';
 /** The admin API (http/admin/): only where ADMIN_TOKEN or ADMIN_TOKENS_FILE is set. */
 export const ADMIN_PREFIX = '/admin';
 export const ADMIN_ACCOUNT_PATH = `${ADMIN_PREFIX}/accounts/:username`;
+export const ADMIN_DOMAIN_PATH = `${ADMIN_PREFIX}/domains/:domain`;
 export const ADMIN_IMPORT_PATH = `${ADMIN_PREFIX}/import`;
 export const ADMIN_EXPORT_PATH = `${ADMIN_PREFIX}/export`;
 export const ADMIN_OPENAPI_PATH = `${ADMIN_PREFIX}/openapi.json`;

@@ -26,6 +26,7 @@ t.test('without ADMIN_TOKEN or ADMIN_TOKENS_FILE nothing answers under /admin/: 
     ['GET', '/admin/accounts/newbie'],
     ['PUT', '/admin/accounts/newbie'],
     ['DELETE', '/admin/accounts/newbie'],
+    ['DELETE', '/admin/domains/newbie.example'],
     ['POST', '/admin/import'],
     ['GET', '/admin/export'],
     ['GET', '/admin/openapi.json'],
@@ -165,6 +166,7 @@ t.test('wrong methods are 405 problems with Allow, after authentication', async 
   const { app } = await testApp(t, { env: ADMIN_ENV });
   for (const [url, allow] of [
     ['/admin/accounts/newbie', 'GET, HEAD, PUT, DELETE'],
+    ['/admin/domains/newbie.example', 'DELETE'],
     ['/admin/import', 'POST'],
     ['/admin/export', 'GET, HEAD'],
     ['/admin/openapi.json', 'GET, HEAD'],
@@ -205,6 +207,7 @@ t.test('/admin/openapi.json: an OpenAPI 3 description of every admin route, behi
   const methods = Object.fromEntries(Object.entries(doc.paths).map(([path, ops]) => [path, Object.keys(ops).sort()]));
   t.same(methods, {
     '/admin/accounts/{username}': ['delete', 'get', 'put'],
+    '/admin/domains/{domain}': ['delete'],
     '/admin/import': ['post'],
     '/admin/export': ['get'],
     '/admin/openapi.json': ['get'],
@@ -224,14 +227,16 @@ t.test('metrics: admin requests by outcome and changes by operation', async (t) 
   await adminInject(app, { url: '/admin/accounts/newbie' });
   await adminInject(app, { url: '/admin/accounts/nobody' });
   await adminInject(app, { method: 'DELETE', url: '/admin/accounts/lastday' });
+  await adminInject(app, { method: 'DELETE', url: '/admin/domains/newbie-two.example' });
   await adminInject(app, { url: '/admin/accounts/newbie', remoteAddress: '198.51.100.1' });
   const m = (await app.inject({ url: '/metrics' })).body;
   for (const line of [
     'mailconf_admin_requests_total{outcome="unauthenticated"} 2',
-    'mailconf_admin_requests_total{outcome="ok"} 2',
+    'mailconf_admin_requests_total{outcome="ok"} 3',
     'mailconf_admin_requests_total{outcome="not-found"} 1',
     'mailconf_admin_requests_total{outcome="forbidden"} 1',
     'mailconf_admin_changes_total{operation="delete-account"} 1',
+    'mailconf_admin_changes_total{operation="delete-domain"} 1',
   ]) {
     t.ok(m.split('\n').includes(line), line);
   }

@@ -179,6 +179,35 @@ for (const [backend, open] of BACKENDS) {
     t.same(again.json(), { type: 'about:blank', title: 'Not Found', status: 404, detail: 'There is no account named oldtimer' });
   });
 
+  t.test(`${backend}: DELETE one domain: it leaves its account, the account and its other domains stay`, async (t) => {
+    const served = await open(t);
+    const { app } = served;
+    t.equal(await lookup(app, 'jane@newbie-two.example'), 'newbie.mail.pairserver.com');
+    const deleted = await adminInject(app, { method: 'DELETE', url: '/admin/domains/Newbie-Two.Example.' });
+    t.equal(deleted.statusCode, 200);
+    t.equal(deleted.headers['cache-control'], 'no-store');
+    t.same(deleted.json(), { deleted: { domain: 'newbie-two.example', username: 'newbie' } }, 'the name as stored, and whose it was');
+    t.equal(await lookup(app, 'jane@newbie-two.example'), '404', 'the next lookup knows it is gone');
+    t.equal(await lookup(app, 'jane@newbie.example'), 'newbie.mail.pairserver.com', 'the account keeps its other domain');
+    t.same((await adminInject(app, { url: '/admin/accounts/newbie' })).json().domains, ['newbie.example']);
+    t.same(
+      served.logs.filter((l) => l.operation === 'delete-domain').map((l) => [l.admin, l.username, l.domain, l.msg]),
+      [['ADMIN_TOKEN', 'newbie', 'newbie-two.example', 'admin API: ADMIN_TOKEN removed domain newbie-two.example from account newbie']],
+    );
+
+    const oldtimer = await adminInject(app, { method: 'DELETE', url: '/admin/domains/oldtimer-shop.example' });
+    t.same(oldtimer.json(), { deleted: { domain: 'oldtimer-shop.example', username: 'oldtimer' } });
+    t.same((await adminInject(app, { url: '/admin/accounts/oldtimer' })).json().mailboxes, [], "the account's stored login at it went with it");
+
+    for (const name of ['newbie-two.example', 'unknown.example', 'not a domain']) {
+      const missing = await adminInject(app, { method: 'DELETE', url: `/admin/domains/${encodeURIComponent(name)}` });
+      t.equal(missing.statusCode, 404, name);
+      t.equal(missing.headers['content-type'], PROBLEM);
+      t.equal(missing.json().status, 404);
+      t.match(missing.json().detail, /^No account holds the domain /);
+    }
+  });
+
   t.test(`${backend}: POST /admin/import: NDJSON in one transaction, the import's report`, async (t) => {
     const served = await open(t);
     const { app } = served;

@@ -11,6 +11,7 @@ import { ImportRejectedError } from '../../directory/directory.js';
 import { ADMIN_PREFIX } from '../../links.js';
 import type { AppContext } from '../context.js';
 import { adminAccountRoutes } from '../routes/admin/account.js';
+import { adminDomainRoutes } from '../routes/admin/domain.js';
 import { adminExportRoutes } from '../routes/admin/export.js';
 import { adminImportRoutes } from '../routes/admin/import.js';
 import { adminOpenapiRoutes } from '../routes/admin/openapi.js';
@@ -30,7 +31,7 @@ declare module 'fastify' {
 const NO_SUCH_PATH = problemAnswer(404, 'There is no such admin path: /admin/openapi.json lists them');
 
 /** Every admin endpoint; a new one is one more line here. */
-const ADMIN_ROUTES = [adminAccountRoutes, adminImportRoutes, adminExportRoutes, adminOpenapiRoutes] as const;
+const ADMIN_ROUTES = [adminAccountRoutes, adminDomainRoutes, adminImportRoutes, adminExportRoutes, adminOpenapiRoutes] as const;
 
 /** The admin error handler's words for Fastify's body errors (the status is Fastify's). */
 const BODY_ERRORS: Readonly<Record<string, string>> = {

@@ -73,6 +73,12 @@ export const usernameParams = {
   properties: { username: { type: 'string', description: 'the hosting account (any case)' } },
 } as const;
 
+export const domainParams = {
+  type: 'object',
+  required: ['domain'],
+  properties: { domain: { type: 'string', description: 'a domain of some account (any case)' } },
+} as const;
+
 /** The refusals every admin route can give, besides its own. */
 export const GATE_RESPONSES = {
   400: problem('the Authorization header is not "Bearer <token>"'),

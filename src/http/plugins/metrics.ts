@@ -46,7 +46,7 @@ export interface Metrics {
 }
 
 /** What the admin API can change. */
-export type AdminOperation = 'put-account' | 'delete-account' | 'import';
+export type AdminOperation = 'put-account' | 'delete-account' | 'delete-domain' | 'import';
 
 /** What an admin request came to, by its status: the refusals an operator tells apart. */
 function adminOutcome(status: number): string {
