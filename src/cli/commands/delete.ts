@@ -24,7 +24,7 @@ export const deleteCommand: Command = {
   usage: 'mailconf delete NAME [--account|--domain]',
   arguments: ['NAME'],
   options: ['account', 'domain'],
-  synopsis: 'delete NAME',
+  synopsis: 'delete NAME [--account|--domain]',
   description: [
     'Remove the account named NAME (with its domains and mailbox logins)',
     'or, when there is none, the domain NAME. A NAME that is both needs',

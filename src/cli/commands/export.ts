@@ -12,7 +12,7 @@ export const exportCommand: Command = {
   usage: 'mailconf export [FILE|-] [--format F]',
   arguments: ['[FILE]'],
   options: ['format'],
-  synopsis: 'export [FILE|-]',
+  synopsis: 'export [FILE|-] [--format F]',
   description: [
     'Write every account with its domains and mailbox logins, in',
     'username order, to FILE (complete or not at all) or standard output',

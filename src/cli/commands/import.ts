@@ -33,7 +33,7 @@ export const importCommand: Command = {
   usage: 'mailconf import FILE|- [--replace] [--dry-run] [--allow-data-errors] [--format F]',
   arguments: ['FILE'],
   options: ['replace', 'dry-run', 'allow-data-errors', 'format'],
-  synopsis: 'import FILE|- [--replace]',
+  synopsis: 'import FILE|- [--replace] [--dry-run] [--allow-data-errors] [--format F]',
   description: [
     'Validate accounts (JSON, NDJSON or CSV, from FILE or, for -,',
     'standard input) and write all of them in one transaction, or',
